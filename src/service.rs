@@ -129,7 +129,7 @@ fn load_hooks(
                 }
                 match stop.recv_timeout(backoff) {
                     Err(RecvTimeoutError::Timeout) => {}
-                    _ => return Err(Error::Other("stopped while waiting for Redis".into())),
+                    _ => return Err(Error::Stopped),
                 }
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }

@@ -72,6 +72,8 @@ pub struct Scheduler {
     journal: Journal,
     /// Hooks whose status entry needs refreshing.
     changed: HashSet<String>,
+    /// Shutting down: no new requests are started.
+    closing: bool,
 }
 
 impl Scheduler {
@@ -96,6 +98,7 @@ impl Scheduler {
             in_flight: 0,
             journal,
             changed: HashSet::new(),
+            closing: false,
         })
     }
 
@@ -155,6 +158,7 @@ impl Scheduler {
                     Ok(m) => self.on_input(m),
                     Err(_) => {
                         input = never();
+                        self.closing = true;
                         closing = Some(Instant::now() + self.config.request_timeout.min(Duration::from_secs(10)));
                     }
                 },
@@ -263,7 +267,7 @@ impl Scheduler {
     }
 
     fn dispatch(&mut self) {
-        while self.idle > 0 {
+        while self.idle > 0 && !self.closing {
             let Some(id) = self.ready.pop_front() else {
                 break;
             };
