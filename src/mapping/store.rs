@@ -1,0 +1,1 @@
+//! Persists the mapping state in Redis in the reference application's layout.
