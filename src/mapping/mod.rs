@@ -21,6 +21,8 @@ mod rap;
 mod state;
 pub mod store;
 #[cfg(test)]
+mod store_tests;
+#[cfg(test)]
 mod tests;
 
 use serde_json::{json, Map, Value};
