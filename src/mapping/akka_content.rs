@@ -18,7 +18,7 @@ pub(super) fn map(name: &str, msg: &Value, state: &State, now_ms: u64) -> Option
     let null = Value::Null;
     let body = at(msg, &["core", "body"]).unwrap_or(&null);
     let meeting = internal_meeting_id(msg);
-    let (id, attributes) = match name {
+    let (id, rest) = match name {
         "GroupChatMessageBroadcastEvtMsg" => ("chat-group-message-sent", chat(msg, body, state)?),
         "PadContentEvtMsg" => ("pad-content", pad(body)),
         "PollStartedEvtMsg" => ("poll-started", poll(true, msg, body, state)),
@@ -26,11 +26,12 @@ pub(super) fn map(name: &str, msg: &Value, state: &State, now_ms: u64) -> Option
         "TranscriptUpdatedEvtMsg" => ("transcript-updated", transcript(msg, body, state)),
         _ => return None,
     };
-    let mut attributes = attributes;
+    let mut attributes = Map::new();
     attributes.insert(
         "meeting".into(),
         Value::Object(meeting_attribute(meeting, state)),
     );
+    attributes.extend(rest);
     Some(event(id, attributes, Value::from(now_ms)))
 }
 
@@ -39,11 +40,11 @@ fn chat(msg: &Value, body: &Value, state: &State) -> Option<Map<String, Value>> 
         return None;
     }
     let user_id = internal_user_id(msg);
+    let external =
+        known_external_user_id(state, internal_meeting_id(msg), &user_id).map(Value::from);
     let mut sender = Map::new();
-    if let Some(ext) = known_external_user_id(state, internal_meeting_id(msg), &user_id) {
-        sender.insert("external-user-id".into(), Value::from(ext));
-    }
     sender.insert("internal-user-id".into(), user_id);
+    put(&mut sender, "external-user-id", external.as_ref());
     put(&mut sender, "name", at(body, &["msg", "sender", "name"]));
     put(&mut sender, "time", at(body, &["msg", "timestamp"]));
     let mut message = Map::new();
@@ -75,10 +76,10 @@ fn pad(body: &Value) -> Map<String, Value> {
 
 /// The user an event is about, with the external ID rule of user events.
 fn user_attribute(msg: &Value, user_id: Value, body: &Value, state: &State) -> Value {
-    let mut user = Map::new();
     let ext = external_user_id(state, internal_meeting_id(msg), &user_id, body);
-    user.insert("external-user-id".into(), ext);
+    let mut user = Map::new();
     user.insert("internal-user-id".into(), user_id);
+    user.insert("external-user-id".into(), ext);
     Value::Object(user)
 }
 

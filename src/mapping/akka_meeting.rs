@@ -25,22 +25,21 @@ pub(super) fn map(name: &str, msg: &Value, state: &State, now_ms: u64) -> Option
         _ => return None,
     };
     let internal = internal_meeting_id(msg);
-    let mut attributes = Map::new();
     let mut meeting = meeting_attribute(internal, state);
-    match id {
-        "meeting-presentation-changed" => put(
-            &mut meeting,
-            "presentation-id",
-            at(msg, &["core", "body", "presentationId"]),
-        ),
-        "meeting-screenshare-started" | "meeting-screenshare-stopped" => {
-            if let Some(user) = screenshare_user(id, msg, internal, state) {
-                attributes.insert("user".into(), Value::Object(user));
-            }
-        }
-        _ => {}
+    if id == "meeting-presentation-changed" {
+        let presentation = at(msg, &["core", "body", "presentationId"]);
+        put(&mut meeting, "presentation-id", presentation);
     }
+    let mut attributes = Map::new();
     attributes.insert("meeting".into(), Value::Object(meeting));
+    if matches!(
+        id,
+        "meeting-screenshare-started" | "meeting-screenshare-stopped"
+    ) {
+        if let Some(user) = screenshare_user(id, msg, internal, state) {
+            attributes.insert("user".into(), Value::Object(user));
+        }
+    }
     Some(event(id, attributes, Value::from(now_ms)))
 }
 
@@ -97,10 +96,9 @@ fn screenshare_user(
         let owner = users.iter().find(|u| super::js::flag(u.attrs.get(flag)))?;
         user_id = Value::from(owner.internal.as_str());
     }
+    let external = super::known_external_user_id(state, meeting, &user_id).map(Value::from);
     let mut user = Map::new();
-    if let Some(ext) = super::known_external_user_id(state, meeting, &user_id) {
-        user.insert("external-user-id".into(), Value::from(ext));
-    }
     user.insert("internal-user-id".into(), user_id);
+    put(&mut user, "external-user-id", external.as_ref());
     Some(user)
 }

@@ -18,6 +18,7 @@ pub(super) fn map(name: &str, msg: &Value, state: &State, now_ms: u64) -> Option
     let user_id = internal_user_id(msg);
 
     let mut user = Map::new();
+    user.insert("internal-user-id".into(), user_id.clone());
     user.insert(
         "external-user-id".into(),
         external_user_id(state, meeting, &user_id, body),
@@ -73,7 +74,6 @@ pub(super) fn map(name: &str, msg: &Value, state: &State, now_ms: u64) -> Option
         }
         _ => {}
     }
-    user.insert("internal-user-id".into(), user_id);
 
     let mut attributes = Map::new();
     attributes.insert(
