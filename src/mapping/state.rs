@@ -88,6 +88,15 @@ struct Meeting {
 }
 
 /// What the mapping remembers between messages, by internal meeting ID.
+///
+/// Activity and expiry: every event of a known meeting (except its end)
+/// counts as activity, but [`super::map`] records it, as a
+/// [`Change::MeetingActivity`], only when the recorded time is at least
+/// [`ACTIVITY_WRITE_INTERVAL_MS`] old: at most one Redis write per meeting
+/// per minute, at the cost of expiring a meeting up to a minute early.
+/// [`State::expired`] returns a [`Change::MeetingExpired`] for every meeting
+/// (and every set of users of an unknown meeting) whose recorded activity is
+/// older than the inactivity period; the caller runs it periodically.
 #[derive(Clone, Debug, Default)]
 pub struct State {
     meetings: HashMap<String, Meeting>,
