@@ -7,7 +7,7 @@
 //!
 //! Mapping happens in two steps, like the reference application's: a template
 //! per kind of message builds the webhook event (`akka_meeting`, `akka_user`,
-//! `akka_content`, `rap`), then [`process`] turns the event into state changes
+//! `akka_content`, `rap`), then `process` turns the event into state changes
 //! and derived events (the synthetic `user-left`s at meeting end, the
 //! `user-raise-hand-changed` of servers older than BBB 2.7). Already-mapped
 //! events go through the second step too, as in the reference.
