@@ -241,6 +241,13 @@ impl State {
 mod tests {
     use super::*;
 
+    /// The ingest thread owns the state; other threads may read a snapshot.
+    const _: () = {
+        const fn shared<T: Send + Sync>() {}
+        shared::<State>();
+        shared::<Change>();
+    };
+
     fn user(internal: &str) -> UserRecord {
         UserRecord {
             record: format!("m1:{internal}"),
