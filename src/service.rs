@@ -48,6 +48,17 @@ impl Service {
         let mut conn = Conn::new(&config.redis_url)?;
         let registry: SharedRegistry = Arc::new(RwLock::new(Registry::default()));
         load_hooks(&config, &mut conn, &registry, stop)?;
+        let (state, skipped) = conn.run(crate::mapping::store::load)?;
+        if skipped > 0 {
+            log::warn!(
+                "{skipped} stored meeting or user mappings could not be read and were skipped"
+            );
+        }
+        log::info!(
+            "{} meetings and {} users mapped",
+            state.meeting_count(),
+            state.user_count()
+        );
 
         let delivery = Delivery::start(config.clone(), registry.clone(), metrics.clone())?;
         let (ingest_stop, ingest_stop_rx) = bounded(1);
@@ -57,6 +68,8 @@ impl Service {
             metrics.clone(),
             delivery.sender(),
             ingest_stop_rx,
+            state,
+            Conn::new(&config.redis_url)?,
         );
         let subscribed = ingest.ready.clone();
         let ingest = std::thread::Builder::new()

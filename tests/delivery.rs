@@ -75,6 +75,8 @@ fn bearer_mode_and_meeting_matching_by_external_id() {
         "bigbluebutton:events",
         r#"{"data":"by internal id","meetingID":"int-1","event":"TestEvent"}"#,
     );
+    let created = rx.next();
+    assert_eq!(created.events()[0]["data"]["id"], "meeting-created");
     let r = rx.next();
     assert_eq!(r.target, "/hook", "no checksum in bearer mode");
     assert_eq!(
