@@ -73,6 +73,8 @@ fn run() -> Result<()> {
     env_logger::Builder::new()
         .filter_level(config.log_level.min(log::LevelFilter::Warn))
         .filter_module("bbb_webhooks", config.log_level)
+        // It logs each certificate failure; the delivery's own line says more.
+        .filter_module("rustls_platform_verifier", log::LevelFilter::Off)
         .format_target(false)
         .init();
     log::info!("bbb-webhooks {} starting", env!("CARGO_PKG_VERSION"));

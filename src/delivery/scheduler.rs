@@ -21,6 +21,9 @@ use crate::store::Conn;
 
 /// Most inputs or results handled in one turn before the journal is written.
 const TURN: usize = 512;
+/// A hook failing past its retry schedule is logged at error once, then once
+/// every this many attempts.
+const FAILING_LOG_EVERY: usize = 60;
 
 struct Queue {
     hook: Arc<Hook>,
@@ -359,7 +362,15 @@ impl Scheduler {
         let wait = f.retry_after.map_or(interval, |r| r.max(interval));
         let at = Instant::now() + wait;
         q.retry_at = Some(at);
-        if exhausted {
+        if exhausted && (q.failures - intervals.len() - 1) % FAILING_LOG_EVERY != 0 {
+            log::debug!(
+                "callback to {} still failing ({}), attempt {}",
+                q.hook.callback_url,
+                f.message,
+                q.failures
+            );
+        } else if exhausted {
+            // Once when the schedule runs out, then every FAILING_LOG_EVERY attempts.
             log::error!(
                 "callback to {} still failing after {} attempts ({}); retrying every {} ms, {} events pending",
                 q.hook.callback_url,
