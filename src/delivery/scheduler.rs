@@ -362,7 +362,7 @@ impl Scheduler {
         let wait = f.retry_after.map_or(interval, |r| r.max(interval));
         let at = Instant::now() + wait;
         q.retry_at = Some(at);
-        if exhausted && (q.failures - intervals.len() - 1) % FAILING_LOG_EVERY != 0 {
+        if exhausted && !(q.failures - intervals.len() - 1).is_multiple_of(FAILING_LOG_EVERY) {
             log::debug!(
                 "callback to {} still failing ({}), attempt {}",
                 q.hook.callback_url,
