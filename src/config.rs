@@ -42,6 +42,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("BBB_WEBHOOKS_MAX_HOOKS", "10000", "most hooks that can be registered"),
     ("BBB_WEBHOOKS_GET_RAW", "true", "whether hooks may ask for raw events (getRaw)"),
     ("BBB_WEBHOOKS_LOG_LEVEL", "info", "off, error, warn, info, debug or trace"),
+    ("BBB_WEBHOOKS_METRICS_BIND", "", "address of the Prometheus endpoint GET /metrics, e.g. 127.0.0.1:3006; unset: off"),
 ];
 
 /// BBB's shared secret. Its `Debug` and `Display` never show it.
@@ -127,6 +128,8 @@ pub struct Config {
     pub get_raw: bool,
     /// `BBB_WEBHOOKS_LOG_LEVEL`.
     pub log_level: log::LevelFilter,
+    /// `BBB_WEBHOOKS_METRICS_BIND`; `None`: no metrics endpoint.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// Where a value came from, for error messages.
@@ -402,6 +405,17 @@ impl Config {
             "one of off, error, warn, info, debug, trace",
             |s| s.parse().ok(),
         )?;
+        let metrics_bind = match v.get("BBB_WEBHOOKS_METRICS_BIND") {
+            None => None,
+            Some((s, origin)) => Some(s.parse().map_err(|_| {
+                bad(
+                    "BBB_WEBHOOKS_METRICS_BIND",
+                    origin,
+                    s,
+                    "an address like 127.0.0.1:3006",
+                )
+            })?),
+        };
         Ok(Config {
             redis_url: redis_url.to_owned(),
             api_bind,
@@ -425,6 +439,7 @@ impl Config {
             max_hooks,
             get_raw,
             log_level,
+            metrics_bind,
         })
     }
 
@@ -635,6 +650,7 @@ mod tests {
         assert_eq!(c.secret.expose(), "s3cret");
         assert!(c.event_allowed("anything"));
         assert_eq!(c.meeting_ttl, Duration::from_secs(7 * 24 * 3600));
+        assert_eq!(c.metrics_bind, None);
         assert!(!format!("{c:?}").contains("s3cret"));
     }
 
@@ -661,6 +677,18 @@ mod tests {
         pairs.push(("BBB_WEBHOOKS_NO_SUCH_KEY", "1"));
         let e = load(&pairs).expect_err("unknown key").to_string();
         assert!(e.contains("BBB_WEBHOOKS_NO_SUCH_KEY"), "{e}");
+
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BBB_WEBHOOKS_METRICS_BIND", "localhost"));
+        let e = load(&pairs).expect_err("bad metrics bind").to_string();
+        assert!(e.contains("BBB_WEBHOOKS_METRICS_BIND"), "{e}");
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BBB_WEBHOOKS_METRICS_BIND", "127.0.0.1:3006"));
+        let c = load(&pairs).expect("metrics bind");
+        assert_eq!(
+            c.metrics_bind,
+            Some("127.0.0.1:3006".parse().expect("addr"))
+        );
 
         let mut pairs = BASE.to_vec();
         pairs.push(("BBB_WEBHOOKS_CALLBACK_AUTH", "basic"));

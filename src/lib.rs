@@ -23,6 +23,7 @@ pub mod checksum;
 pub mod config;
 pub mod delivery;
 pub mod error;
+pub mod exporter;
 pub mod hooks;
 pub mod ingest;
 pub mod mapping;

@@ -13,6 +13,7 @@ use crate::api::Api;
 use crate::config::Config;
 use crate::delivery::Delivery;
 use crate::error::{Error, Result};
+use crate::exporter::Exporter;
 use crate::hooks::{self, Hook, Registry, SharedRegistry};
 use crate::ingest::Ingest;
 use crate::metrics::Metrics;
@@ -27,6 +28,7 @@ pub struct Service {
     ingest_stop: Sender<()>,
     delivery: Delivery,
     subscribed: Arc<AtomicBool>,
+    exporter: Option<(SocketAddr, Arc<tiny_http::Server>, JoinHandle<()>)>,
     pub metrics: Arc<Metrics>,
     pub registry: SharedRegistry,
 }
@@ -44,6 +46,14 @@ impl Service {
         })?;
         let server = Arc::new(server);
         let api_addr = server.server_addr().to_ip().unwrap_or(config.api_bind);
+        let metrics_server = match config.metrics_bind {
+            None => None,
+            Some(bind) => Some(Arc::new(tiny_http::Server::http(bind).map_err(|e| {
+                Error::Other(format!(
+                    "cannot listen on {bind} (BBB_WEBHOOKS_METRICS_BIND): {e}"
+                ))
+            })?)),
+        };
         let metrics = Arc::new(Metrics::default());
         let mut conn = Conn::new(&config.redis_url)?;
         let registry: SharedRegistry = Arc::new(RwLock::new(Registry::default()));
@@ -71,6 +81,7 @@ impl Service {
             state,
             Conn::new(&config.redis_url)?,
         );
+        ingest.publish_state_size();
         let subscribed = ingest.ready.clone();
         let ingest = std::thread::Builder::new()
             .name("ingest".into())
@@ -86,6 +97,26 @@ impl Service {
         let api = std::thread::Builder::new()
             .name("api".into())
             .spawn(move || api.serve(api_server))?;
+        let exporter = match metrics_server {
+            None => None,
+            Some(server) => {
+                let addr = server
+                    .server_addr()
+                    .to_ip()
+                    .ok_or_else(|| Error::Other("the metrics endpoint has no IP address".into()))?;
+                let exporter = Exporter {
+                    metrics: metrics.clone(),
+                    registry: registry.clone(),
+                    status: delivery.status(),
+                };
+                let s = server.clone();
+                let thread = std::thread::Builder::new()
+                    .name("metrics".into())
+                    .spawn(move || exporter.serve(s))?;
+                log::info!("metrics listening on http://{addr}/metrics");
+                Some((addr, server, thread))
+            }
+        };
         log::info!("API listening on http://{api_addr}{}", config.api_path);
         Ok(Service {
             api_addr,
@@ -95,6 +126,7 @@ impl Service {
             ingest_stop,
             delivery,
             subscribed,
+            exporter,
             metrics,
             registry,
         })
@@ -103,6 +135,11 @@ impl Service {
     /// The address the API listens on.
     pub fn api_addr(&self) -> SocketAddr {
         self.api_addr
+    }
+
+    /// The address of the metrics endpoint, when it is on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.exporter.as_ref().map(|(a, _, _)| *a)
     }
 
     /// Whether the Redis subscription has been made at least once.
@@ -118,6 +155,10 @@ impl Service {
         let _ = self.ingest_stop.send(());
         let _ = self.ingest.join();
         self.delivery.shutdown();
+        if let Some((_, server, thread)) = self.exporter {
+            server.unblock();
+            let _ = thread.join();
+        }
         log::info!("stopped");
     }
 }
