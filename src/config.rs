@@ -92,6 +92,9 @@ pub struct Config {
     pub api_path: String,
     /// `BBB_WEBHOOKS_SHARED_SECRET` or BBB's `securitySalt`.
     pub secret: Secret,
+    /// Where the secret was found (a key and its origin, or a property
+    /// file), for messages that must not show the secret itself.
+    pub secret_origin: String,
     /// `BBB_WEBHOOKS_SERVER_DOMAIN` or the host of BBB's server URL.
     pub server_domain: String,
     /// `BBB_WEBHOOKS_CHANNELS`.
@@ -260,10 +263,16 @@ impl Config {
             .map(PathBuf::from)
             .collect();
         let props = BbbProperties::read(&props_files);
-        let secret = match v.get("BBB_WEBHOOKS_SHARED_SECRET") {
-            Some((s, _)) => Secret::new(s),
-            None => match props.get("securitySalt") {
-                Some(s) if !s.is_empty() => Secret::new(s),
+        let (secret, secret_origin) = match v.get("BBB_WEBHOOKS_SHARED_SECRET") {
+            Some((s, origin)) => (
+                Secret::new(s),
+                format!("BBB_WEBHOOKS_SHARED_SECRET from {origin}"),
+            ),
+            None => match props.get_with_file("securitySalt") {
+                Some((s, file)) if !s.is_empty() => (
+                    Secret::new(s),
+                    format!("securitySalt in {}", file.display()),
+                ),
                 _ => {
                     return Err(Error::Config(format!(
                         "no shared secret: BBB_WEBHOOKS_SHARED_SECRET is unset and no securitySalt was found in {}",
@@ -421,6 +430,7 @@ impl Config {
             api_bind,
             api_path,
             secret,
+            secret_origin,
             server_domain,
             channels,
             api_algorithms,
@@ -533,21 +543,32 @@ fn parse_env_file(text: &str, path: &Path) -> Result<Vec<(usize, String, String)
 }
 
 /// Java properties from BBB's files; the first file that has a key wins.
-struct BbbProperties(Vec<HashMap<String, String>>);
+struct BbbProperties(Vec<(PathBuf, HashMap<String, String>)>);
 
 impl BbbProperties {
     fn read(files: &[PathBuf]) -> BbbProperties {
         BbbProperties(
             files
                 .iter()
-                .filter_map(|p| std::fs::read_to_string(p).ok())
-                .map(|t| parse_properties(&t))
+                .filter_map(|p| {
+                    Some((
+                        p.clone(),
+                        parse_properties(&std::fs::read_to_string(p).ok()?),
+                    ))
+                })
                 .collect(),
         )
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find_map(|m| m.get(key)).map(String::as_str)
+        self.get_with_file(key).map(|(v, _)| v)
+    }
+
+    /// The value of `key` and the file it came from.
+    fn get_with_file(&self, key: &str) -> Option<(&str, &Path)> {
+        self.0
+            .iter()
+            .find_map(|(p, m)| m.get(key).map(|v| (v.as_str(), p.as_path())))
     }
 }
 
@@ -648,6 +669,10 @@ mod tests {
         assert_eq!(c.retry_intervals.len(), 12);
         assert_eq!(c.request_timeout, Duration::from_secs(5));
         assert_eq!(c.secret.expose(), "s3cret");
+        assert_eq!(
+            c.secret_origin,
+            "BBB_WEBHOOKS_SHARED_SECRET from the environment"
+        );
         assert!(c.event_allowed("anything"));
         assert_eq!(c.meeting_ttl, Duration::from_secs(7 * 24 * 3600));
         assert_eq!(c.metrics_bind, None);
@@ -758,6 +783,10 @@ mod tests {
         let e = env(&[("BBB_WEBHOOKS_BBB_PROPERTIES", &files)]);
         let c = Config::load(&e, Some(Path::new("/dev/null"))).expect("props load");
         assert_eq!(c.secret.expose(), "override");
+        assert_eq!(
+            c.secret_origin,
+            format!("securitySalt in {}", over.display())
+        );
         assert_eq!(c.server_domain, "bbb.example.org");
 
         let missing = dir.join("missing.properties");

@@ -17,6 +17,7 @@
 //! ```
 
 #![forbid(unsafe_code)]
+pub mod admin;
 pub mod api;
 pub mod callback;
 pub mod checksum;
