@@ -445,7 +445,7 @@ fn check_passes_on_a_working_setup_and_names_what_fails() {
 fn metrics_endpoint_counts_deliveries() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
-    let svc = Service::start(&redis, &[("BBB_WEBHOOKS_METRICS_BIND", "127.0.0.1:0")]);
+    let mut svc = Service::start(&redis, &[("BBB_WEBHOOKS_METRICS_BIND", "127.0.0.1:0")]);
     let log_line = wait_for("the metrics address in the log", || {
         svc.log
             .lock()
@@ -494,4 +494,54 @@ fn metrics_endpoint_counts_deliveries() {
     assert!(text.contains("# TYPE bbb_webhooks_hooks gauge"));
     let (status, _) = http_get(&url.replace("/metrics", "/other"));
     assert_eq!(status, 404);
+
+    // SIGTERM stops the endpoint with the rest of the service.
+    let status = Command::new("kill")
+        .args(["-TERM", &svc.pid().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let exit = wait_for("the service to exit", || {
+        svc.child().try_wait().ok().flatten()
+    });
+    assert!(exit.success(), "exit status {exit:?}");
+    let addr = between(&url, "http://", "/metrics");
+    assert!(TcpStream::connect(addr).is_err(), "the endpoint is closed");
+}
+
+#[test]
+fn help_shows_every_command_and_bad_arguments_are_named() {
+    let out = admin(&[], &["--help"]);
+    assert!(out.status.success());
+    for line in bbb_webhooks::admin::USAGE.lines() {
+        assert!(stdout(&out).contains(line), "{line:?} in --help");
+    }
+    let out = admin(&[], &["catch", "--help"]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("bbb-webhooks catch [--port N]"));
+    let mut env = vec![
+        ("BBB_WEBHOOKS_SHARED_SECRET".to_owned(), SECRET.to_owned()),
+        ("BBB_WEBHOOKS_SERVER_DOMAIN".to_owned(), DOMAIN.to_owned()),
+        ("BBB_WEBHOOKS_BBB_PROPERTIES".to_owned(), String::new()),
+    ];
+    for args in [
+        &["catch", "--frob"][..],
+        &["hooks", "rename"],
+        &["test-event", "extra"],
+        &["check", "extra"],
+    ] {
+        let out = admin(&env, args);
+        assert!(!out.status.success(), "{args:?} fails");
+        let bad = args[1];
+        assert!(
+            stderr(&out).contains(bad) || stderr(&out).contains("usage"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // A command whose configuration does not load says which key is wrong.
+    env.push(("BBB_WEBHOOKS_API_BIND".to_owned(), "nowhere".to_owned()));
+    let out = admin(&env, &["sign", "hooks/list"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("BBB_WEBHOOKS_API_BIND"));
 }

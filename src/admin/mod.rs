@@ -22,13 +22,13 @@ pub use sign::signed_url;
 
 /// The subcommands' usage lines, for `--help`.
 pub const USAGE: &str = "\
-       bbb-webhooks sign [--algorithm sha1|sha256|sha384|sha512] CALL [PARAM=VALUE ...]
-       bbb-webhooks hooks list [--meeting ID]
-       bbb-webhooks hooks create CALLBACK_URL [--meeting ID] [--events ID,ID] [--raw]
-       bbb-webhooks hooks destroy HOOK_ID
-       bbb-webhooks test-event [--meeting ID]
-       bbb-webhooks catch [--port N]
-       bbb-webhooks check
+  bbb-webhooks sign [--algorithm sha1|sha256|sha384|sha512] CALL [PARAM=VALUE ...]
+  bbb-webhooks hooks list [--meeting ID]
+  bbb-webhooks hooks create CALLBACK_URL [--meeting ID] [--events ID,ID] [--raw]
+  bbb-webhooks hooks destroy HOOK_ID
+  bbb-webhooks test-event [--meeting ID]
+  bbb-webhooks catch [--port N]
+  bbb-webhooks check
 ";
 
 /// The names of the subcommands.
