@@ -1,5 +1,6 @@
 //! A drop-in BigBlueButton webhooks service: BBB's Redis messages in, webhook
-//! callbacks out. `main.rs` only wires [`service::Service`] to the command line.
+//! callbacks out. `main.rs` only wires [`service::Service`] and the [`admin`]
+//! commands to the command line.
 //!
 //! The pieces are pure where they can be. A callback checksum, for example:
 //!

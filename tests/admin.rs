@@ -221,6 +221,10 @@ fn test_event_reaches_a_subscribed_receiver() {
     assert!(stdout(&out).contains(": 0 subscribers"), "{}", stdout(&out));
 
     let svc = Service::start_env(&env, &redis);
+    assert!(
+        !svc.logged("metrics"),
+        "the metrics endpoint is off by default"
+    );
     svc.call(
         "subscribeEvent",
         &format!("meetingID=my-meeting&callbackURL={}", enc(&rx.url("/t"))),
@@ -380,12 +384,14 @@ fn check_passes_on_a_working_setup_and_names_what_fails() {
     let out = admin(&env, &["check"]);
     assert!(out.status.success());
     assert!(stdout(&out).contains("is free (the service is not running"));
-
-    let svc = Service::start_env(&env, &redis);
     assert!(
-        !svc.logged("metrics listening"),
+        !stdout(&out).contains("metrics"),
         "metrics are off by default"
     );
+
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let env = env_for(&redis, &[("BBB_WEBHOOKS_METRICS_BIND", &metrics)]);
+    let _svc = Service::start_env(&env, &redis);
     let out = admin(&env, &["check"]);
     assert!(out.status.success());
     let text = stdout(&out);
@@ -394,6 +400,7 @@ fn check_passes_on_a_working_setup_and_names_what_fails() {
         "ok    secret: found: BBB_WEBHOOKS_SHARED_SECRET from the environment",
         &format!("ok    redis: {} answers", redis.url()),
         "ok    api: the service answers on http://127.0.0.1:",
+        &format!("ok    metrics: the service answers on http://{metrics}/metrics"),
     ] {
         assert!(
             text.lines().any(|l| l.starts_with(line)),

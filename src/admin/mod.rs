@@ -17,7 +17,6 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::error::{Error, Result};
 
-pub use catch::verify as verify_callback;
 pub use sign::signed_url;
 
 /// The subcommands' usage lines, for `--help`.
