@@ -358,6 +358,7 @@ impl Scheduler {
             self.remove_hook(id);
             return;
         }
+        Metrics::add(&self.metrics.deliveries_retried, 1);
         let interval = intervals[(q.failures - 1).min(intervals.len() - 1)];
         let wait = f.retry_after.map_or(interval, |r| r.max(interval));
         let at = Instant::now() + wait;
