@@ -80,17 +80,20 @@ check_conf_against_help() { # binary conffile
     if [ -z "$dups" ]; then pass "conffile lists each key once"; else fail "conffile lists keys twice: $dups"; fi
     if [ -z "$missing" ]; then pass "conffile lists every key of --help"; else fail "keys of --help missing from the conffile: $(echo $missing)"; fi
     if [ -z "$extra" ]; then pass "conffile has no key unknown to --help"; else fail "conffile keys unknown to --help: $(echo $extra)"; fi
-    # Defaults, where --help shows them as KEY=value or KEY ... [default: value].
+    # Defaults, as --help shows them: a key line, then "default: value" on a
+    # following line ("(unset)" for none); or KEY=value; or [default: value].
     local key conf_default help_default compared=0
     for key in $help_keys; do
         conf_default=$(sed -n "s/^#\{0,1\}$key=//p" "$conf" | head -n 1)
-        if grep -q "$key=" <<<"$help"; then
-            help_default=$(grep -o "$key=[^ ]*" <<<"$help" | head -n 1 | sed "s/^$key=//")
-        elif grep -q "$key.*\[default: [^]]*\]" <<<"$help"; then
-            help_default=$(grep "$key" <<<"$help" | sed -n 's/.*\[default: \([^]]*\)\].*/\1/p' | head -n 1)
-        else
-            continue
-        fi
+        help_default=$(awk -v k="$key" '
+            $1 == k { cur = 1; next }
+            cur && $1 ~ /^BBB_WEBHOOKS_/ { exit }
+            cur && $1 == "default:" { sub(/^[ \t]*default:[ \t]*/, ""); print; found = 1; exit }
+            END { exit !found }' <<<"$help") ||
+        help_default=$(grep -o "$key=[^ ]*" <<<"$help" | head -n 1 | sed "s/^$key=//") ||
+        help_default=$(grep "$key" <<<"$help" | sed -n 's/.*\[default: \([^]]*\)\].*/\1/p' | head -n 1)
+        [ -n "$help_default" ] || continue
+        [ "$help_default" = "(unset)" ] && help_default=""
         compared=$((compared + 1))
         # Active lines are deliberate package settings, not defaults.
         if grep -q "^$key=" "$conf"; then continue; fi
@@ -222,7 +225,7 @@ root="$work/root"
 mkdir -p "$root"
 dpkg-deb -x "$deb" "$root"
 unit="$root/usr/lib/systemd/system/bbb-webhooks.service"
-for want in 'ExecStart=/usr/bin/bbb-webhooks' 'EnvironmentFile=-/etc/bigbluebutton/bbb-webhooks.conf' \
+for want in 'ExecStart=/usr/bin/bbb-webhooks' \
     'User=bigbluebutton' 'Wants=redis-server.service' 'Restart=on-failure' \
     'NoNewPrivileges=yes' 'ProtectSystem=strict'; do
     grep -qxF "$want" "$unit" && pass "$want" || fail "unit lacks $want"
@@ -245,8 +248,9 @@ fi
 
 # --- 4. lintian --------------------------------------------------------------------------
 section "lintian"
-lintian_out=$(lintian --fail-on error --display-level '>=warning' "$deb" 2>&1 | grep -v 'running with root privileges')
-lintian_rc=${PIPESTATUS[0]}
+lintian --fail-on error --display-level '>=warning' "$deb" >"$work/lintian" 2>&1
+lintian_rc=$?
+lintian_out=$(grep -v 'running with root privileges' "$work/lintian")
 [ -n "$lintian_out" ] && sed 's/^/    /' <<<"$lintian_out"
 summary=$(printf 'errors %s, warnings %s, overridden %s' \
     "$(grep -c '^E:' <<<"$lintian_out")" "$(grep -c '^W:' <<<"$lintian_out")" \
@@ -315,10 +319,53 @@ ours_installed() {
     t "  bbb-webhooks --version runs as bigbluebutton" runuser -u bigbluebutton -- /usr/bin/bbb-webhooks --version
 }
 
+# Runs the installed binary the way the unit does (user bigbluebutton, the
+# packaged conffile, BBB's properties readable through the group), in this
+# private network namespace, against a Redis that already holds a hook stored
+# the way the Node.js service stores them.
+REDIS=""
+HOOK_ID=0b5ee7e4-1c6a-4d5e-9a63-8f2f0d7e6a11
+smoke() {
+    if ! command -v redis-server >/dev/null || ! command -v curl >/dev/null; then
+        echo "  note    redis-server or curl missing: service not started"
+        return
+    fi
+    if [ -z "$REDIS" ]; then
+        redis-server --port 16379 --bind 127.0.0.1 --save "" --appendonly no --daemonize yes >/dev/null
+        for _ in $(seq 50); do redis-cli -p 16379 ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+        redis-cli -p 16379 sadd bigbluebutton:webhooks:out:hooks "$HOOK_ID" >/dev/null
+        redis-cli -p 16379 hset "bigbluebutton:webhooks:out:hook:$HOOK_ID" id "$HOOK_ID" \
+            callbackURL http://127.0.0.1:9/cb permanent false getRaw false >/dev/null
+        REDIS=1
+    fi
+    mkdir -p /etc/bigbluebutton
+    printf 'securitySalt=s3cr3t-for-the-test\nbigbluebutton.web.serverURL=https://bbb.example.org\n' \
+        >/etc/bigbluebutton/bbb-web.properties
+    chown root:bigbluebutton /etc/bigbluebutton/bbb-web.properties
+    chmod 0640 /etc/bigbluebutton/bbb-web.properties
+    BBB_WEBHOOKS_REDIS_URL=redis://127.0.0.1:16379 runuser -u bigbluebutton -- /usr/bin/bbb-webhooks >/tmp/service.log 2>&1 &
+    local pid=$! up=0
+    for _ in $(seq 100); do
+        if curl -fsS http://127.0.0.1:3005/bigbluebutton/api/hooks/ping 2>/dev/null | grep -q 'API up'; then up=1; break; fi
+        sleep 0.1
+    done
+    if [ "$up" -eq 1 ]; then ok "  hooks/ping answers on 127.0.0.1:3005"; else ko "  hooks/ping (log: $(tail -n 5 /tmp/service.log | tr '\n' ' '))"; fi
+    local sum
+    sum=$(printf 'hooks/list%s' s3cr3t-for-the-test | sha1sum | cut -d' ' -f1)
+    if curl -fsS "http://127.0.0.1:3005/bigbluebutton/api/hooks/list?checksum=$sum" 2>/dev/null | grep -q "<hookID>$HOOK_ID</hookID>"; then
+        ok "  hooks/list, signed with securitySalt from BBB's properties, shows the hook stored before the upgrade"
+    else
+        ko "  hooks/list does not show the stored hook"
+    fi
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+}
+
 echo "  -- install the stand-in of BigBlueButton's package (1:3.0-99)"
 t "  dpkg -i stand-in" dpkgi /tmp/reference.deb
 echo "  -- upgrade it to $VERSION"
 t "  dpkg -i ours over it" dpkgi /tmp/ours.deb && ours_installed
+echo "  -- run the installed service against a private Redis"
+smoke
 echo "  -- reinstall $VERSION (an upgrade to the same version)"
 t "  dpkg -i ours again" dpkgi /tmp/ours.deb
 t "  unit still enabled" test -L /etc/systemd/system/multi-user.target.wants/bbb-webhooks.service
@@ -343,6 +390,10 @@ t "  conffile deleted" test ! -e /etc/bigbluebutton/bbb-webhooks.conf
 t "  nginx snippet deleted" test ! -e /etc/bigbluebutton/nginx/webhooks.nginx
 t "  package gone from dpkg" test -z "$(dpkg-query -W -f '${Status}' bbb-webhooks 2>/dev/null | grep -v not-installed)"
 t "  user bigbluebutton kept (shared with BigBlueButton)" getent passwd bigbluebutton
+if [ -n "$REDIS" ]; then
+    t "  the stored hook survived remove and purge" redis-cli -p 16379 sismember bigbluebutton:webhooks:out:hooks "$HOOK_ID" \| grep -qx 1
+    redis-cli -p 16379 shutdown nosave >/dev/null 2>&1
+fi
 exit "$f"
 EOS
     chmod 755 "$work/in-chroot.sh"
@@ -350,8 +401,9 @@ EOS
     # Private mount namespace: an overlay whose lower layer is this machine's /
     # (read-only to it) and whose upper layer is a tmpfs that vanishes with the
     # namespace. dpkg inside the chroot changes only the tmpfs.
-    unshare --mount --propagation private bash -c '
+    unshare --mount --net --propagation private bash -c '
         set -e
+        ip link set lo up
         ovl=$1 work=$2 deb=$3 version=$4
         mount -t tmpfs tmpfs "$ovl"
         mkdir -p "$ovl/upper" "$ovl/work" "$ovl/root"
