@@ -242,6 +242,9 @@ if command -v systemd-analyze >/dev/null 2>&1; then
     else
         fail "systemd-analyze verify:"; sed 's/^/          /' <<<"$out"
     fi
+    exposure=$(systemd-analyze security --offline=yes --man=no "$work/unit/bbb-webhooks.service" 2>/dev/null |
+        sed -n 's/.*Overall exposure level for [^:]*: *\([0-9.]*\) *\([A-Z]*\).*/\1 \2/p')
+    if [ -n "$exposure" ]; then note "systemd-analyze security: exposure $exposure (0 best, 10 worst)"; fi
 else
     note "systemd-analyze not found: unit not verified"
 fi
@@ -430,6 +433,8 @@ if [ "$install_test" -eq 0 ]; then
     note "skipped (--no-install-test)"
 elif [ "$(id -u)" -ne 0 ]; then
     note "skipped: needs root (mount namespace and overlayfs)"
+elif ! unshare --mount --net --propagation private true 2>/dev/null; then
+    note "skipped: cannot create mount and network namespaces here (an unprivileged container?)"
 else
     install_test
 fi
