@@ -36,6 +36,10 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("BBB_WEBHOOKS_MAX_QUEUE", "10000", "most events queued per hook; newer events are dropped (and counted) while it is full"),
     ("BBB_WEBHOOKS_REMOVE_FAILED_HOOKS", "false", "remove a hook (not a permanent one) once its retry schedule is exhausted, as the Node.js application did"),
     ("BBB_WEBHOOKS_MAX_REDIRECTS", "0", "redirects a callback request follows; 0: a redirect is a failed delivery"),
+    ("BBB_WEBHOOKS_INCLUDE_EVENTS", "", "event ids delivered, comma-separated; unset: all"),
+    ("BBB_WEBHOOKS_EXCLUDE_EVENTS", "", "event ids never delivered, comma-separated"),
+    ("BBB_WEBHOOKS_MEETING_TTL_SECS", "604800", "a meeting's ID mappings are forgotten after this long without events"),
+    ("BBB_WEBHOOKS_API_MAX_REQUEST_BYTES", "16384", "largest API request: its URL, its headers and its body each"),
     ("BBB_WEBHOOKS_MAX_HOOKS", "10000", "most hooks that can be registered"),
     ("BBB_WEBHOOKS_GET_RAW", "true", "whether hooks may ask for raw events (getRaw)"),
     ("BBB_WEBHOOKS_LOG_LEVEL", "info", "off, error, warn, info, debug or trace"),
@@ -112,6 +116,14 @@ pub struct Config {
     pub remove_failed_hooks: bool,
     /// `BBB_WEBHOOKS_MAX_REDIRECTS`.
     pub max_redirects: u32,
+    /// `BBB_WEBHOOKS_INCLUDE_EVENTS`, lower-case; empty: all.
+    pub include_events: Vec<String>,
+    /// `BBB_WEBHOOKS_EXCLUDE_EVENTS`, lower-case.
+    pub exclude_events: Vec<String>,
+    /// `BBB_WEBHOOKS_MEETING_TTL_SECS`.
+    pub meeting_ttl: Duration,
+    /// `BBB_WEBHOOKS_API_MAX_REQUEST_BYTES`.
+    pub api_max_request_bytes: usize,
     /// `BBB_WEBHOOKS_MAX_HOOKS`.
     pub max_hooks: usize,
     /// `BBB_WEBHOOKS_GET_RAW`.
@@ -366,6 +378,29 @@ impl Config {
             v.parse("BBB_WEBHOOKS_MAX_REDIRECTS", "a number from 0 to 20", |s| {
                 s.parse::<u32>().ok().filter(|n| *n <= 20)
             })?;
+        let lower_list = |key: &str| -> Vec<String> {
+            list(v.get(key).map_or("", |(s, _)| s))
+                .into_iter()
+                .map(|e| e.to_lowercase())
+                .collect()
+        };
+        let include_events = lower_list("BBB_WEBHOOKS_INCLUDE_EVENTS");
+        let exclude_events = lower_list("BBB_WEBHOOKS_EXCLUDE_EVENTS");
+        let meeting_ttl = v.parse(
+            "BBB_WEBHOOKS_MEETING_TTL_SECS",
+            "a number of seconds from 1",
+            |s| {
+                s.parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .map(Duration::from_secs)
+            },
+        )?;
+        let api_max_request_bytes = v.parse(
+            "BBB_WEBHOOKS_API_MAX_REQUEST_BYTES",
+            "a number of bytes from 1024",
+            |s| s.parse::<usize>().ok().filter(|n| *n >= 1024),
+        )?;
         let max_hooks = v.parse("BBB_WEBHOOKS_MAX_HOOKS", "a number from 1", |s| {
             s.parse::<usize>().ok().filter(|n| *n > 0)
         })?;
@@ -392,10 +427,21 @@ impl Config {
             max_queue,
             remove_failed_hooks,
             max_redirects,
+            include_events,
+            exclude_events,
+            meeting_ttl,
+            api_max_request_bytes,
             max_hooks,
             get_raw,
             log_level,
         })
+    }
+
+    /// Whether the server-wide include/exclude lists let event `id` through.
+    pub fn event_allowed(&self, id: &str) -> bool {
+        let id = id.to_lowercase();
+        (self.include_events.is_empty() || self.include_events.contains(&id))
+            && !self.exclude_events.contains(&id)
     }
 
     /// The text `--help` prints after the usage line: every key with its default.
@@ -596,7 +642,20 @@ mod tests {
         assert_eq!(c.retry_intervals.len(), 12);
         assert_eq!(c.request_timeout, Duration::from_secs(5));
         assert_eq!(c.secret.expose(), "s3cret");
+        assert!(c.event_allowed("anything"));
+        assert_eq!(c.meeting_ttl, Duration::from_secs(7 * 24 * 3600));
         assert!(!format!("{c:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn event_filters() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BBB_WEBHOOKS_INCLUDE_EVENTS", "User-Joined, user-left"));
+        pairs.push(("BBB_WEBHOOKS_EXCLUDE_EVENTS", "user-left"));
+        let c = load(&pairs).expect("loads");
+        assert!(c.event_allowed("user-joined"));
+        assert!(!c.event_allowed("user-left"));
+        assert!(!c.event_allowed("meeting-created"));
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub enum Error {
     Http(Box<ureq::Error>),
     /// A JSON document could not be parsed or written.
     Json(serde_json::Error),
+    /// Told to stop before startup completed.
+    Stopped,
     /// Anything else, with a short description.
     Other(String),
 }
@@ -33,6 +35,7 @@ impl fmt::Display for Error {
             Error::Io(e) => write!(f, "i/o: {e}"),
             Error::Http(e) => write!(f, "http: {e}"),
             Error::Json(e) => write!(f, "json: {e}"),
+            Error::Stopped => f.write_str("stopped before startup completed"),
             Error::Other(msg) => f.write_str(msg),
         }
     }
@@ -45,7 +48,7 @@ impl std::error::Error for Error {
             Error::Io(e) => Some(e),
             Error::Http(e) => Some(e.as_ref()),
             Error::Json(e) => Some(e),
-            Error::Config(_) | Error::Other(_) => None,
+            Error::Config(_) | Error::Stopped | Error::Other(_) => None,
         }
     }
 }

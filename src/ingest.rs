@@ -14,8 +14,9 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::delivery::{Input, Item};
 use crate::hooks::{Hook, SharedRegistry};
-use crate::mapping::{self, State};
+use crate::mapping::{self, Change, State};
 use crate::metrics::Metrics;
+use crate::store::Conn;
 
 /// How often a blocked read wakes up to check for shutdown.
 const POLL: Duration = Duration::from_millis(250);
@@ -24,6 +25,8 @@ const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// Most "skipped message" warnings per minute; the rest go to debug.
 const WARNINGS_PER_MINUTE: u32 = 10;
+/// How often expired meeting mappings are looked for.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// The ingest thread's parts.
 pub struct Ingest {
@@ -36,8 +39,11 @@ pub struct Ingest {
     pub state: State,
     /// Set once the first subscription is confirmed.
     pub ready: Arc<AtomicBool>,
+    /// Writes the mapping state.
+    conn: Conn,
     ids: EventIds,
     warnings: RateLimit,
+    last_sweep: Instant,
 }
 
 impl Ingest {
@@ -47,6 +53,8 @@ impl Ingest {
         metrics: Arc<Metrics>,
         delivery: Sender<Input>,
         stop: Receiver<()>,
+        state: State,
+        conn: Conn,
     ) -> Ingest {
         Ingest {
             config,
@@ -54,10 +62,12 @@ impl Ingest {
             metrics,
             delivery,
             stop,
-            state: State::default(),
+            state,
             ready: Arc::new(AtomicBool::new(false)),
+            conn,
             ids: EventIds::new(),
             warnings: RateLimit::default(),
+            last_sweep: Instant::now(),
         }
     }
 
@@ -126,6 +136,9 @@ impl Ingest {
             if self.stopped() {
                 return Ok(Stop);
             }
+            if self.last_sweep.elapsed() >= SWEEP_EVERY {
+                self.sweep();
+            }
             match pubsub.get_message() {
                 Ok(msg) => self.handle(msg.get_channel_name(), msg.get_payload_bytes()),
                 Err(e) if e.is_timeout() => continue,
@@ -150,16 +163,24 @@ impl Ingest {
             Err(e) => return self.skip(channel, &format!("not JSON ({e})")),
         };
         let out = mapping::map(&msg, &self.state, crate::delivery::now_ms());
-        for change in &out.changes {
-            self.state.apply(change);
-        }
+        self.change_state(&out.changes);
         if out.events.is_empty() {
             Metrics::add(&self.metrics.messages_unmapped, 1);
             log::debug!("no event for a message on {channel}");
             return;
         }
         Metrics::add(&self.metrics.events_mapped, out.events.len() as u64);
-        let batch = self.route(&msg, out.events);
+        let before = out.events.len();
+        let events: Vec<mapping::Mapped> = out
+            .events
+            .into_iter()
+            .filter(|e| self.config.event_allowed(&e.id))
+            .collect();
+        Metrics::add(
+            &self.metrics.events_filtered,
+            (before - events.len()) as u64,
+        );
+        let batch = self.route(&msg, events);
         if batch.is_empty() {
             return;
         }
@@ -207,6 +228,38 @@ impl Ingest {
             }
         }
         batch
+    }
+
+    /// Writes state changes to Redis, then applies them in memory. When Redis
+    /// refuses, memory still changes (events keep flowing) and the failure is
+    /// logged: the mapping survives a restart only once Redis takes writes.
+    fn change_state(&mut self, changes: &[Change]) {
+        if changes.is_empty() {
+            return;
+        }
+        if let Err(e) = self.conn.run(|c| mapping::store::persist(c, changes)) {
+            Metrics::add(&self.metrics.state_write_errors, 1);
+            if self.warnings.allow() {
+                log::warn!("cannot save meeting and user mappings to Redis: {e}");
+            }
+        }
+        for change in changes {
+            self.state.apply(change);
+        }
+    }
+
+    /// Forgets meetings without events for longer than the configured TTL.
+    fn sweep(&mut self) {
+        self.last_sweep = Instant::now();
+        let ttl = self.config.meeting_ttl.as_millis() as u64;
+        let changes = self.state.expired(crate::delivery::now_ms(), ttl);
+        if !changes.is_empty() {
+            log::info!(
+                "forgetting {} inactive meeting or user mappings",
+                changes.len()
+            );
+            self.change_state(&changes);
+        }
     }
 
     fn skip(&mut self, channel: &str, why: &str) {

@@ -11,6 +11,8 @@ use std::process::ExitCode;
 use bbb_webhooks::config::Config;
 use bbb_webhooks::error::{Error, Result};
 use bbb_webhooks::service::Service;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 const USAGE: &str = "\
 bbb-webhooks: relays BigBlueButton events from Redis to registered callback URLs
@@ -67,14 +69,30 @@ fn run() -> Result<()> {
     }
     let env: HashMap<String, String> = std::env::vars().collect();
     let config = Config::load(&env, config_file.as_deref())?;
+    // Libraries log at warn at most; the service at the configured level.
     env_logger::Builder::new()
-        .filter_level(config.log_level)
+        .filter_level(config.log_level.min(log::LevelFilter::Warn))
+        .filter_module("bbb_webhooks", config.log_level)
+        // It logs each certificate failure; the delivery's own line says more.
+        .filter_module("rustls_platform_verifier", log::LevelFilter::Off)
         .format_target(false)
         .init();
     log::info!("bbb-webhooks {} starting", env!("CARGO_PKG_VERSION"));
-    let (_stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(1);
-    let service = Service::start(config, &stop_rx)?;
-    // Runs until the process is stopped.
+    let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(1);
+    let mut signals = Signals::new([SIGTERM, SIGINT])?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                log::info!("signal {sig} received, stopping");
+                let _ = stop_tx.send(());
+            }
+        })?;
+    let service = match Service::start(config, &stop_rx) {
+        Err(Error::Stopped) => return Ok(()),
+        other => other?,
+    };
+    // Runs until SIGTERM or SIGINT.
     let _ = stop_rx.recv();
     service.shutdown();
     Ok(())

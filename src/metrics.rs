@@ -28,6 +28,8 @@ pub struct Metrics {
     pub events_delivered: AtomicU64,
     /// Hooks removed because their endpoint failed for too long or said 410.
     pub hooks_removed_on_failure: AtomicU64,
+    /// Mapping state writes to Redis that failed.
+    pub state_write_errors: AtomicU64,
     /// Queue writes to Redis that failed (the events stay in memory).
     pub queue_write_errors: AtomicU64,
     /// Whether the Redis subscription is up (gauge).

@@ -75,6 +75,8 @@ fn bearer_mode_and_meeting_matching_by_external_id() {
         "bigbluebutton:events",
         r#"{"data":"by internal id","meetingID":"int-1","event":"TestEvent"}"#,
     );
+    let created = rx.next();
+    assert_eq!(created.events()[0]["data"]["id"], "meeting-created");
     let r = rx.next();
     assert_eq!(r.target, "/hook", "no checksum in bearer mode");
     assert_eq!(
@@ -128,8 +130,8 @@ fn raw_hooks_event_filters_and_bad_messages() {
         serde_json::from_str::<serde_json::Value>(&joined).expect("json")
     );
     filtered.assert_quiet(Duration::from_millis(200));
-    assert!(svc.logged("skipping a message on from-akka-apps-redis-channel: not JSON"));
-    assert!(svc.logged("not a JSON object"));
+    svc.wait_logged("skipping a message on from-akka-apps-redis-channel: not JSON");
+    svc.wait_logged("not a JSON object");
 }
 
 #[test]
@@ -140,9 +142,9 @@ fn retries_keep_order_and_lose_nothing() {
     svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/"))));
     // The endpoint fails three times, then works.
     rx.answer_next(vec![
-        Some((500, vec![])),
-        Some((503, vec![])),
-        Some((404, vec![])),
+        Answer::status(500),
+        Answer::status(503),
+        Answer::status(404),
     ]);
     for n in 0..20 {
         redis.publish(
@@ -201,6 +203,6 @@ fn redis_restart_while_running() {
         r#"{"data":"after","meetingID":"m","event":"TestEvent"}"#,
     );
     assert_eq!(rx.next().events()[0]["data"], "after");
-    assert!(svc.logged("Redis subscription lost"));
-    assert!(svc.logged("Redis subscription is back"));
+    svc.wait_logged("Redis subscription lost");
+    svc.wait_logged("Redis subscription is back");
 }

@@ -86,8 +86,8 @@ fn loads_hooks_the_reference_stored_and_skips_corrupt_ones() {
     assert!(list.starts_with("<response><returncode>SUCCESS</returncode><hooks><hook><hookID>0b7e6d0e-6f2b-4b1e-9d1b-2c7a4d9e8f01</hookID>"), "{list}");
     assert!(list.contains("<hookID>2</hookID>"), "{list}");
     assert_eq!(list.matches("<hook>").count(), 2, "{list}");
-    assert!(svc.logged("skipping hook record bigbluebutton:webhooks:out:hook:3"));
-    assert!(svc.logged("2 stored hooks could not be read"));
+    svc.wait_logged("skipping hook record bigbluebutton:webhooks:out:hook:3");
+    svc.wait_logged("2 stored hooks could not be read");
 
     redis.publish(
         "bigbluebutton:events",
@@ -108,7 +108,7 @@ fn queued_events_survive_kill_9_and_arrive_in_order() {
     let svc = Service::start(&redis, &[("BBB_WEBHOOKS_RETRY_INTERVALS_MS", "100")]);
     let id = svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/q"))));
     // The endpoint is down for the first attempts.
-    rx.answer_next(vec![Some((503, vec![])); 3]);
+    rx.answer_next(vec![Answer::status(503); 3]);
     for n in 0..30 {
         redis.publish(
             "from-akka-apps-redis-channel",

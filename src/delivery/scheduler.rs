@@ -21,6 +21,9 @@ use crate::store::Conn;
 
 /// Most inputs or results handled in one turn before the journal is written.
 const TURN: usize = 512;
+/// A hook failing past its retry schedule is logged at error once, then once
+/// every this many attempts.
+const FAILING_LOG_EVERY: usize = 60;
 
 struct Queue {
     hook: Arc<Hook>,
@@ -72,6 +75,8 @@ pub struct Scheduler {
     journal: Journal,
     /// Hooks whose status entry needs refreshing.
     changed: HashSet<String>,
+    /// Shutting down: no new requests are started.
+    closing: bool,
 }
 
 impl Scheduler {
@@ -96,6 +101,7 @@ impl Scheduler {
             in_flight: 0,
             journal,
             changed: HashSet::new(),
+            closing: false,
         })
     }
 
@@ -155,6 +161,7 @@ impl Scheduler {
                     Ok(m) => self.on_input(m),
                     Err(_) => {
                         input = never();
+                        self.closing = true;
                         closing = Some(Instant::now() + self.config.request_timeout.min(Duration::from_secs(10)));
                     }
                 },
@@ -263,7 +270,7 @@ impl Scheduler {
     }
 
     fn dispatch(&mut self) {
-        while self.idle > 0 {
+        while self.idle > 0 && !self.closing {
             let Some(id) = self.ready.pop_front() else {
                 break;
             };
@@ -355,7 +362,15 @@ impl Scheduler {
         let wait = f.retry_after.map_or(interval, |r| r.max(interval));
         let at = Instant::now() + wait;
         q.retry_at = Some(at);
-        if exhausted {
+        if exhausted && !(q.failures - intervals.len() - 1).is_multiple_of(FAILING_LOG_EVERY) {
+            log::debug!(
+                "callback to {} still failing ({}), attempt {}",
+                q.hook.callback_url,
+                f.message,
+                q.failures
+            );
+        } else if exhausted {
+            // Once when the schedule runs out, then every FAILING_LOG_EVERY attempts.
             log::error!(
                 "callback to {} still failing after {} attempts ({}); retrying every {} ms, {} events pending",
                 q.hook.callback_url,

@@ -158,15 +158,56 @@ impl Received {
     }
 }
 
-/// What the receiver answers: status and extra headers. `None` never answers.
-pub type Answer = Option<(u16, Vec<(String, String)>)>;
+/// What the receiver answers to one request.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// Wait this long before answering.
+    pub delay: Duration,
+    /// Keep the connection open and never answer.
+    pub hang: bool,
+}
+
+impl Answer {
+    pub fn status(status: u16) -> Answer {
+        Answer {
+            status,
+            headers: Vec::new(),
+            delay: Duration::ZERO,
+            hang: false,
+        }
+    }
+
+    pub fn hang() -> Answer {
+        Answer {
+            hang: true,
+            ..Answer::status(200)
+        }
+    }
+
+    pub fn after(mut self, d: Duration) -> Answer {
+        self.delay = d;
+        self
+    }
+
+    pub fn header(mut self, k: &str, v: &str) -> Answer {
+        self.headers.push((k.to_owned(), v.to_owned()));
+        self
+    }
+}
+
+struct Answers {
+    next: Vec<Answer>,
+    default: Answer,
+}
 
 /// An HTTP server on 127.0.0.1:0 that records every request and answers as
 /// told (200 by default).
 pub struct HttpReceiver {
     pub port: u16,
     pub requests: Receiver<Received>,
-    answers: Arc<Mutex<Vec<Answer>>>,
+    answers: Arc<Mutex<Answers>>,
 }
 
 impl HttpReceiver {
@@ -174,7 +215,10 @@ impl HttpReceiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind receiver");
         let port = listener.local_addr().expect("addr").port();
         let (tx, rx) = unbounded();
-        let answers: Arc<Mutex<Vec<Answer>>> = Arc::default();
+        let answers = Arc::new(Mutex::new(Answers {
+            next: Vec::new(),
+            default: Answer::status(200),
+        }));
         let a = answers.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
@@ -198,7 +242,12 @@ impl HttpReceiver {
     /// The next answers, in order; after them, 200.
     pub fn answer_next(&self, answers: Vec<Answer>) {
         let mut a = self.answers.lock().expect("answers lock");
-        a.extend(answers);
+        a.next.extend(answers);
+    }
+
+    /// The answer once the scripted ones are used up (200 at first).
+    pub fn answer_always(&self, answer: Answer) {
+        self.answers.lock().expect("answers lock").default = answer;
     }
 
     /// The next request, or a panic after `WAIT`.
@@ -216,7 +265,7 @@ impl HttpReceiver {
     }
 }
 
-fn serve(stream: TcpStream, tx: Sender<Received>, answers: Arc<Mutex<Vec<Answer>>>) {
+fn serve(stream: TcpStream, tx: Sender<Received>, answers: Arc<Mutex<Answers>>) {
     let mut reader = BufReader::new(match stream.try_clone() {
         Ok(s) => s,
         Err(_) => return,
@@ -254,10 +303,10 @@ fn serve(stream: TcpStream, tx: Sender<Received>, answers: Arc<Mutex<Vec<Answer>
         }
         let answer = {
             let mut a = answers.lock().expect("answers lock");
-            if a.is_empty() {
-                Some((200, Vec::new()))
+            if a.next.is_empty() {
+                a.default.clone()
             } else {
-                a.remove(0)
+                a.next.remove(0)
             }
         };
         let _ = tx.send(Received {
@@ -266,13 +315,15 @@ fn serve(stream: TcpStream, tx: Sender<Received>, answers: Arc<Mutex<Vec<Answer>
             headers,
             body: String::from_utf8_lossy(&body).into_owned(),
         });
-        let Some((status, extra)) = answer else {
-            // Hold the connection open and never answer.
-            std::thread::sleep(Duration::from_secs(3600));
+        if answer.hang {
+            // Hold the connection open and never answer; the peer times out.
+            let mut sink = [0u8; 1];
+            let _ = reader.read(&mut sink);
             return;
-        };
-        let mut resp = format!("HTTP/1.1 {status} X\r\nContent-Length: 2\r\n");
-        for (k, v) in extra {
+        }
+        std::thread::sleep(answer.delay);
+        let mut resp = format!("HTTP/1.1 {} X\r\nContent-Length: 2\r\n", answer.status);
+        for (k, v) in answer.headers {
             resp.push_str(&format!("{k}: {v}\r\n"));
         }
         resp.push_str("\r\nok");
@@ -419,6 +470,13 @@ impl Service {
             .expect("log lock")
             .iter()
             .any(|l| l.contains(s))
+    }
+
+    /// Waits until a log line contains `s`.
+    pub fn wait_logged(&self, s: &str) {
+        wait_for(&format!("a log line with {s:?}"), || {
+            self.logged(s).then_some(())
+        });
     }
 
     pub fn pid(&self) -> u32 {
