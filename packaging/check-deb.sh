@@ -181,7 +181,7 @@ check "/etc/bigbluebutton/nginx/webhooks.nginx, 0644"           has_file -rw-r--
 check "man page"                                                has_file -rw-r--r-- usr/share/man/man8/bbb-webhooks.8.gz
 check "copyright"                                               has_file -rw-r--r-- usr/share/doc/bbb-webhooks/copyright
 check "changelog"                                               has_file -rw-r--r-- usr/share/doc/bbb-webhooks/changelog.Debian.gz
-check "migration guide"                                         has_file -rw-r--r-- usr/share/doc/bbb-webhooks/MIGRATION.md
+check "README with the migration guide"                         has_file -rw-r--r-- usr/share/doc/bbb-webhooks/README.md
 if grep -qE ' \./(lib|bin|sbin)/' "$work/contents"; then
     fail "files outside /usr (a merged-/usr system would lose them on upgrade)"
 else
