@@ -51,7 +51,8 @@ while [ $# -gt 0 ]; do
 done
 
 failures=0
-pass() { printf '  ok    %s\n' "$*"; }
+passes=0
+pass() { printf '  ok    %s\n' "$*"; passes=$((passes + 1)); }
 fail() { printf '  FAIL  %s\n' "$*"; failures=$((failures + 1)); }
 note() { printf '  note  %s\n' "$*"; }
 section() { printf '\n== %s\n' "$*"; }
@@ -425,6 +426,7 @@ EOS
     local n
     n=$(grep -c '^  FAIL' "$work/install.log")
     failures=$((failures + n))
+    passes=$((passes + $(grep -c '^  ok' "$work/install.log")))
     if [ "$rc" -ne 0 ] && [ "$n" -eq 0 ]; then fail "throwaway install environment failed (exit $rc)"; fi
 }
 
@@ -442,4 +444,5 @@ fi
 # --- result ---------------------------------------------------------------------------------
 section "result"
 echo "  $(basename "$deb"): $failures failure(s), $(( $(date +%s) - start_time )) s"
+echo "check-deb: $passes passed, $failures failed"
 [ "$failures" -eq 0 ]
