@@ -1,0 +1,595 @@
+//! Throughput benchmark of the real `bbb-webhooks` binary, driven from outside: a private
+//! redis-server, the service process, an HTTP receiver; it prints per-scenario figures
+//! and the targets as pass/fail. Run: `cargo bench --bench throughput -- --help`.
+#![forbid(unsafe_code)]
+
+mod load;
+mod receiver;
+mod selftest;
+mod service;
+mod stats;
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use load::{MessageKind, ProbeResult, Prober, Publisher};
+use receiver::{BlackHole, Receiver};
+use service::{Redis, RssSampler, Service, ServiceConfig};
+use stats::{ms, Latency, Quality};
+
+const SECRET: &str = "bench-shared-secret-0123456789";
+const HELP: &str = "\
+usage: cargo bench --bench throughput -- [options]
+
+  --scenario NAME        burst1 | burst10 | steady | isolation | all (default all; repeatable,
+                         or comma-separated). isolation also runs steady, its baseline.
+  --message KIND         raw-chat (default) | mapped-chat
+  --events N             events per burst (default 2000)
+  --rate N               steady events per second (default 100)
+  --seconds S            steady duration in seconds (default 10)
+  --timeout S            seconds to wait for deliveries after the last publish (default 60)
+  --workers N            BBB_WEBHOOKS_DELIVERY_WORKERS (default: the service's own)
+  --request-timeout-ms N BBB_WEBHOOKS_REQUEST_TIMEOUT_MS (default 5000)
+  --ceiling N            POSTs of the receiver-ceiling measurement (default 20000)
+  --selftest             check the receiver, parser, Redis and publisher, then exit
+                         (also what runs without any argument, e.g. under cargo test)
+";
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Scenario {
+    Burst1,
+    Burst10,
+    Steady,
+    Isolation,
+}
+
+impl Scenario {
+    const ALL: [Scenario; 4] = [
+        Scenario::Burst1,
+        Scenario::Burst10,
+        Scenario::Steady,
+        Scenario::Isolation,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::Burst1 => "burst1",
+            Scenario::Burst10 => "burst10",
+            Scenario::Steady => "steady",
+            Scenario::Isolation => "isolation",
+        }
+    }
+}
+
+struct Opts {
+    scenarios: Vec<Scenario>,
+    kind: MessageKind,
+    events: u64,
+    rate: f64,
+    seconds: f64,
+    timeout: Duration,
+    workers: Option<usize>,
+    request_timeout_ms: u64,
+    ceiling: u64,
+    selftest: bool,
+}
+
+fn parse_args(args: &[String]) -> Result<Opts, String> {
+    let mut o = Opts {
+        scenarios: Vec::new(),
+        kind: MessageKind::RawChat,
+        events: 2000,
+        rate: 100.0,
+        seconds: 10.0,
+        timeout: Duration::from_secs(60),
+        workers: None,
+        request_timeout_ms: 5000,
+        ceiling: 20_000,
+        // Without arguments (cargo test runs bench targets so), only check ourselves.
+        selftest: args.is_empty(),
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |what: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{a} needs {what}"))
+        };
+        let num = |s: String, a: &str| -> Result<f64, String> {
+            s.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .ok_or_else(|| format!("{a}: not a positive number: {s}"))
+        };
+        match a.as_str() {
+            "--bench" => {}
+            "--selftest" => o.selftest = true,
+            "--help" | "-h" => return Err(String::new()),
+            "--scenario" => {
+                for name in value("a name")?.split(',') {
+                    let picked: Vec<Scenario> = match name {
+                        "all" => Scenario::ALL.to_vec(),
+                        n => Scenario::ALL
+                            .into_iter()
+                            .filter(|s| s.name() == n)
+                            .collect(),
+                    };
+                    if picked.is_empty() {
+                        return Err(format!("unknown scenario {name}"));
+                    }
+                    o.scenarios.extend(picked);
+                }
+            }
+            "--message" => {
+                o.kind = match value("a kind")?.as_str() {
+                    "raw-chat" => MessageKind::RawChat,
+                    "mapped-chat" => MessageKind::MappedChat,
+                    k => return Err(format!("unknown message kind {k}")),
+                }
+            }
+            "--events" => o.events = num(value("a count")?, a)? as u64,
+            "--rate" => o.rate = num(value("a rate")?, a)?,
+            "--seconds" => o.seconds = num(value("seconds")?, a)?,
+            "--timeout" => o.timeout = Duration::from_secs_f64(num(value("seconds")?, a)?),
+            "--workers" => o.workers = Some(num(value("a count")?, a)? as usize),
+            "--request-timeout-ms" => o.request_timeout_ms = num(value("ms")?, a)? as u64,
+            "--ceiling" => o.ceiling = num(value("a count")?, a)? as u64,
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    if o.scenarios.is_empty() {
+        o.scenarios = Scenario::ALL.to_vec();
+    }
+    if o.scenarios.contains(&Scenario::Isolation) && !o.scenarios.contains(&Scenario::Steady) {
+        let at = o
+            .scenarios
+            .iter()
+            .position(|s| *s == Scenario::Isolation)
+            .unwrap_or(0);
+        o.scenarios.insert(at, Scenario::Steady);
+    }
+    o.scenarios.dedup();
+    Ok(o)
+}
+
+/// What one scenario asks for.
+struct Spec {
+    scenario: Scenario,
+    hooks: usize,
+    black_holes: usize,
+    events: u64,
+    rate: Option<f64>,
+}
+
+impl Spec {
+    fn of(s: Scenario, o: &Opts) -> Spec {
+        let steady_events = (o.rate * o.seconds).round().max(1.0) as u64;
+        let (hooks, black_holes, events, rate) = match s {
+            Scenario::Burst1 => (1, 0, o.events, None),
+            Scenario::Burst10 => (10, 0, o.events, None),
+            Scenario::Steady => (10, 0, steady_events, Some(o.rate)),
+            Scenario::Isolation => (10, 3, steady_events, Some(o.rate)),
+        };
+        Spec {
+            scenario: s,
+            hooks,
+            black_holes,
+            events,
+            rate,
+        }
+    }
+}
+
+/// What one scenario measured.
+struct Outcome {
+    name: &'static str,
+    hooks: usize,
+    black_holes: usize,
+    events: u64,
+    completed: bool,
+    /// First publish to last unique arrival.
+    span: Duration,
+    publish: Duration,
+    rate: f64,
+    quality: Quality,
+    latency: Latency,
+    posts: u64,
+    other_events: u64,
+    malformed: u64,
+    unsigned: u64,
+    rss_idle_kb: u64,
+    rss_peak_kb: u64,
+    rss_samples: u64,
+    hwm_kb: u64,
+    cpu_s: f64,
+    probe: ProbeResult,
+}
+
+impl Outcome {
+    fn cpu_ms_per_delivery(&self) -> f64 {
+        if self.quality.unique == 0 {
+            f64::NAN
+        } else {
+            self.cpu_s * 1000.0 / self.quality.unique as f64
+        }
+    }
+}
+
+fn run_scenario(spec: &Spec, o: &Opts, start: Instant, ticks: u64) -> Result<Outcome, String> {
+    let redis = Redis::start(Duration::from_secs(10))?;
+    let cfg = ServiceConfig {
+        redis_url: redis.url.clone(),
+        secret: SECRET.to_owned(),
+        workers: o.workers,
+        request_timeout_ms: o.request_timeout_ms,
+    };
+    let mut svc = Service::start(&cfg, Duration::from_secs(15))?;
+    let pid = svc.guard.pid();
+    let receiver = Receiver::start(start);
+    let holes: Vec<BlackHole> = (0..spec.black_holes).map(|_| BlackHole::start()).collect();
+    for i in 0..spec.hooks {
+        svc.api.create(&receiver.url(i))?;
+    }
+    for h in &holes {
+        svc.api.create(&h.url())?;
+    }
+    let listed = svc.api.list()?;
+    if listed != spec.hooks + spec.black_holes {
+        return Err(format!(
+            "hooks/list shows {listed} hooks, {} were created",
+            spec.hooks + spec.black_holes
+        ));
+    }
+
+    let mut publisher = Publisher::new(redis.connect(), o.kind, start);
+    let until = Instant::now() + Duration::from_secs(10);
+    while publisher.chat_subscribers()? < 1 {
+        if let Some(why) = svc.guard.exited() {
+            return Err(why);
+        }
+        if Instant::now() >= until {
+            return Err(format!(
+                "the service did not subscribe to {} within 10 s",
+                load::CHAT_CHANNEL
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let rss_idle_kb = service::status_kb(pid, "VmRSS:").unwrap_or(0);
+    if o.kind == MessageKind::RawChat {
+        publisher.publish_raw(load::MEETING_CHANNEL, &load::meeting_created())?;
+    }
+    // Warm-up: one event through every healthy hook, so connections are open and the
+    // message kind is known to be delivered before anything is measured.
+    receiver.reset(spec.hooks, spec.events as usize);
+    publisher.warmup()?;
+    let warm = receiver.wait_until(Instant::now() + Duration::from_secs(10), |r| {
+        (0..spec.hooks).all(|h| r.warmups.get(&h).copied().unwrap_or(0) > 0)
+    });
+    if !warm {
+        let got = receiver.lock().warmups.len();
+        return Err(format!(
+            "the warm-up event reached {got} of {} hooks within 10 s (does the service map {} messages?)",
+            spec.hooks,
+            o.kind.name()
+        ));
+    }
+    receiver.reset(spec.hooks, spec.events as usize);
+
+    let cpu0 = service::cpu_ticks(pid).ok_or("cannot read the service's /proc stat")?;
+    let sampler = RssSampler::start(pid, Duration::from_millis(2));
+    let prober = Prober::start(svc.api.clone(), Duration::from_millis(10));
+    let first_publish_ns = start.elapsed().as_nanos() as u64;
+    let publish = publisher.run(spec.events, spec.rate)?;
+    let expected = spec.hooks as u64 * spec.events;
+    let completed = receiver.wait_until(Instant::now() + o.timeout, |r| r.unique >= expected);
+    let cpu1 = service::cpu_ticks(pid).unwrap_or(cpu0);
+    let probe = prober.finish();
+    // A short window for late duplicates.
+    std::thread::sleep(Duration::from_millis(200));
+    let (rss_peak_kb, rss_samples) = sampler.finish();
+    let hwm_kb = service::status_kb(pid, "VmHWM:").unwrap_or(0);
+    if let Some(why) = svc.guard.exited() {
+        eprintln!("warning: {why} during the scenario");
+    }
+
+    let r = receiver.lock();
+    let quality = stats::quality(&r.deliveries, spec.hooks, spec.events);
+    let latency = stats::latency(&r.deliveries, |_| true);
+    let span = Duration::from_nanos(r.last_unique_ns.saturating_sub(first_publish_ns));
+    let rate = if span.is_zero() {
+        0.0
+    } else {
+        quality.unique as f64 / span.as_secs_f64()
+    };
+    Ok(Outcome {
+        name: spec.scenario.name(),
+        hooks: spec.hooks,
+        black_holes: spec.black_holes,
+        events: spec.events,
+        completed,
+        span,
+        publish,
+        rate,
+        quality,
+        latency,
+        posts: r.posts,
+        other_events: r.other_events,
+        malformed: r.malformed,
+        unsigned: r.unsigned,
+        rss_idle_kb,
+        rss_peak_kb: rss_peak_kb.max(rss_idle_kb),
+        rss_samples,
+        hwm_kb,
+        cpu_s: cpu1.saturating_sub(cpu0) as f64 / ticks as f64,
+        probe,
+    })
+}
+
+/// The receiver's ceiling: deliveries/s of 10 keep-alive clients POSTing straight to it.
+fn measure_ceiling(count: u64, start: Instant) -> Result<(f64, u64), String> {
+    let threads = 10;
+    let per_thread = count.div_ceil(threads);
+    let receiver = Receiver::start(start);
+    receiver.reset(1, (per_thread * threads) as usize);
+    let (failed, took) = load::ceiling(&receiver.url(0), threads as usize, per_thread, start)?;
+    let unique = receiver.lock().unique;
+    Ok((unique as f64 / took.as_secs_f64(), failed))
+}
+
+fn print_outcome(o: &Outcome, ceiling: Option<f64>) {
+    let q = &o.quality;
+    println!(
+        "\n== {}: {} hooks{} x {} events = {} deliveries",
+        o.name,
+        o.hooks,
+        if o.black_holes > 0 {
+            format!(" (+{} that never answer)", o.black_holes)
+        } else {
+            String::new()
+        },
+        o.events,
+        q.expected
+    );
+    let done = if o.completed { "yes" } else { "NO (timed out)" };
+    println!(
+        "  completed      {done}; published in {:.3} s, last arrival {:.3} s after first publish",
+        o.publish.as_secs_f64(),
+        o.span.as_secs_f64()
+    );
+    let frac = ceiling
+        .map(|c| format!(" ({:.2} of ceiling {c:.0}/s)", o.rate / c))
+        .unwrap_or_default();
+    println!("  deliveries/s   {:.0}{frac}", o.rate);
+    let l = &o.latency;
+    println!(
+        "  latency ms     p50 {}  p90 {}  p99 {}  max {}  (n={})",
+        ms(l.p50),
+        ms(l.p90),
+        ms(l.p99),
+        ms(l.max),
+        l.count
+    );
+    println!(
+        "  lost/dup/ooo   {} / {} / {}  (unexpected {}, other events {}, malformed {})",
+        q.lost, q.duplicated, q.out_of_order, q.unexpected, o.other_events, o.malformed
+    );
+    let per_post = if o.posts > 0 {
+        (q.unique + q.duplicated) as f64 / o.posts as f64
+    } else {
+        0.0
+    };
+    println!(
+        "  POSTs          {} ({per_post:.2} events per POST, {} unsigned)",
+        o.posts, o.unsigned
+    );
+    println!(
+        "  RSS MB         idle {:.1}  peak {:.1}  VmHWM {:.1}  ({} samples)",
+        o.rss_idle_kb as f64 / 1024.0,
+        o.rss_peak_kb as f64 / 1024.0,
+        o.hwm_kb as f64 / 1024.0,
+        o.rss_samples
+    );
+    println!(
+        "  CPU            {:.2} s; {:.3} s per 1000 deliveries ({:.4} ms per delivery)",
+        o.cpu_s,
+        o.cpu_ms_per_delivery(),
+        o.cpu_ms_per_delivery()
+    );
+    let p = &o.probe;
+    println!(
+        "  API max ms     ping {}  list {}  ({} calls, {} errors)",
+        ms(p.max_ping.as_nanos() as u64),
+        ms(p.max_list.as_nanos() as u64),
+        p.calls,
+        p.errors
+    );
+}
+
+/// One row of the summary.
+fn target(name: &str, measured: Option<String>, pass: Option<bool>) {
+    let verdict = match pass {
+        Some(true) => "PASS",
+        Some(false) => "FAIL",
+        None => "n/a",
+    };
+    println!(
+        "  {name:<46} {:<28} {verdict}",
+        measured.unwrap_or_else(|| "not measured".into())
+    );
+}
+
+fn summary(outcomes: &[Outcome], ceiling: Option<f64>) {
+    let find = |n: &str| outcomes.iter().find(|o| o.name == n);
+    println!("\n== summary (targets)");
+    let b = find("burst10");
+    target(
+        "burst10 >= 20000 deliveries/s",
+        b.map(|b| format!("{:.0}/s", b.rate)),
+        b.map(|b| b.completed && b.rate >= 20_000.0),
+    );
+    target(
+        "burst10 >= 1/3 of the receiver ceiling",
+        b.zip(ceiling)
+            .map(|(b, c)| format!("{:.2} of {c:.0}/s", b.rate / c)),
+        b.zip(ceiling).map(|(b, c)| b.rate * 3.0 >= c),
+    );
+    for o in outcomes {
+        let q = &o.quality;
+        target(
+            &format!("{}: lost / dup / out-of-order = 0", o.name),
+            Some(format!(
+                "{} / {} / {}",
+                q.lost, q.duplicated, q.out_of_order
+            )),
+            Some(q.lost == 0 && q.duplicated == 0 && q.out_of_order == 0),
+        );
+    }
+    target(
+        "burst10: API answers within 50 ms",
+        b.map(|b| {
+            format!(
+                "max {} ms, {} errors",
+                ms(b.probe.max_ping.max(b.probe.max_list).as_nanos() as u64),
+                b.probe.errors
+            )
+        }),
+        b.map(|b| {
+            b.probe.calls > 0
+                && b.probe.errors == 0
+                && b.probe.max_ping.max(b.probe.max_list) <= Duration::from_millis(50)
+        }),
+    );
+    let s = find("steady");
+    target(
+        "steady p50 < 1 ms",
+        s.map(|s| format!("{} ms", ms(s.latency.p50))),
+        s.map(|s| s.completed && s.latency.p50 < 1_000_000),
+    );
+    target(
+        "steady p99 < 3 ms",
+        s.map(|s| format!("{} ms", ms(s.latency.p99))),
+        s.map(|s| s.completed && s.latency.p99 < 3_000_000),
+    );
+    let i = find("isolation");
+    target(
+        "isolation healthy p99 <= 1.5 x steady p99",
+        i.zip(s)
+            .map(|(i, s)| format!("{} vs {} ms", ms(i.latency.p99), ms(s.latency.p99))),
+        i.zip(s)
+            .map(|(i, s)| i.completed && i.latency.p99 as f64 <= 1.5 * s.latency.p99 as f64),
+    );
+    let idle = outcomes.iter().map(|o| o.rss_idle_kb).max();
+    let peak = outcomes.iter().map(|o| o.rss_peak_kb.max(o.hwm_kb)).max();
+    target(
+        "RSS idle < 10 MB (max over scenarios)",
+        idle.map(|k| format!("{:.1} MB", k as f64 / 1024.0)),
+        idle.map(|k| k < 10 * 1024),
+    );
+    target(
+        "RSS peak < 40 MB (max of sampled, VmHWM)",
+        peak.map(|k| format!("{:.1} MB", k as f64 / 1024.0)),
+        peak.map(|k| k < 40 * 1024),
+    );
+    let cpu = outcomes
+        .iter()
+        .map(Outcome::cpu_ms_per_delivery)
+        .filter(|c| c.is_finite())
+        .fold(None, |m: Option<f64>, c| Some(m.map_or(c, |m| m.max(c))));
+    target(
+        "CPU < 0.05 ms per delivery (worst scenario)",
+        cpu.map(|c| format!("{c:.4} ms")),
+        cpu.map(|c| c < 0.05),
+    );
+}
+
+fn command_output(program: &str, args: &[&str]) -> Option<String> {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_owned())
+}
+
+fn header(o: &Opts) {
+    let cmd: Vec<String> = std::env::args().collect();
+    println!("command: {}", cmd.join(" "));
+    println!(
+        "date:    {}",
+        command_output("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]).unwrap_or_else(|| "unknown".into())
+    );
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let commit = command_output("git", &["-C", dir, "rev-parse", "--short", "HEAD"])
+        .unwrap_or_else(|| "unknown".into());
+    let dirty = command_output("git", &["-C", dir, "status", "--porcelain", "--", "src"])
+        .is_some_and(|s| !s.is_empty());
+    println!(
+        "service: {} (tree {commit}{})",
+        env!("CARGO_BIN_EXE_bbb-webhooks"),
+        if dirty { ", src modified" } else { "" }
+    );
+    println!(
+        "host:    {} CPUs; message {}; workers {}; request timeout {} ms",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        o.kind.name(),
+        o.workers.map_or("default".into(), |w| w.to_string()),
+        o.request_timeout_ms
+    );
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let o = match parse_args(&args) {
+        Ok(o) => o,
+        Err(e) if e.is_empty() => {
+            print!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("throughput: {e}\n\n{HELP}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if o.selftest {
+        return selftest::run();
+    }
+    header(&o);
+    let start = Instant::now();
+    let ticks = service::clock_ticks();
+    let ceiling = match measure_ceiling(o.ceiling, start) {
+        Ok((rate, failed)) => {
+            println!(
+                "\nreceiver ceiling: {rate:.0} deliveries/s ({} POSTs from 10 keep-alive clients, {failed} failed)",
+                o.ceiling
+            );
+            Some(rate)
+        }
+        Err(e) => {
+            println!("\nreceiver ceiling: not measured: {e}");
+            None
+        }
+    };
+    let mut outcomes = Vec::new();
+    let mut failed = false;
+    for &s in &o.scenarios {
+        let spec = Spec::of(s, &o);
+        match run_scenario(&spec, &o, start, ticks) {
+            Ok(out) => {
+                print_outcome(&out, ceiling);
+                outcomes.push(out);
+            }
+            Err(e) => {
+                println!("\n== {}: could not run: {e}", s.name());
+                failed = true;
+            }
+        }
+    }
+    summary(&outcomes, ceiling);
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
