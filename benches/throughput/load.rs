@@ -201,11 +201,7 @@ pub fn ceiling(
             std::thread::Builder::new()
                 .name("ceiling-client".into())
                 .spawn(move || {
-                    let agent: ureq::Agent = ureq::Agent::config_builder()
-                        .timeout_global(Some(Duration::from_secs(5)))
-                        .http_status_as_error(false)
-                        .build()
-                        .into();
+                    let agent = crate::service::agent();
                     let mut failed = 0;
                     for i in 0..per_thread {
                         let seq = t as u64 * per_thread + i;

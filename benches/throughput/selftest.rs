@@ -261,6 +261,7 @@ fn service_probe() -> Result<(), String> {
         secret: crate::SECRET.to_owned(),
         workers: None,
         request_timeout_ms: 5000,
+        binary: service::OWN_BINARY.to_owned(),
     };
     let svc = Service::start(&cfg, Duration::from_secs(5))?;
     let rx = Receiver::start(Instant::now());

@@ -110,7 +110,12 @@ pub struct ServiceConfig {
     pub secret: String,
     pub workers: Option<usize>,
     pub request_timeout_ms: u64,
+    /// The binary to run: this crate's own unless another build is to be compared.
+    pub binary: String,
 }
+
+/// This crate's service binary, as Cargo built it for the bench profile.
+pub const OWN_BINARY: &str = env!("CARGO_BIN_EXE_bbb-webhooks");
 
 /// The service binary, running.
 pub struct Service {
@@ -122,7 +127,7 @@ impl Service {
     /// Starts the binary and waits until `hooks/ping` answers.
     pub fn start(cfg: &ServiceConfig, deadline: Duration) -> Result<Service, String> {
         let bind = format!("127.0.0.1:{}", free_port());
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bbb-webhooks"));
+        let mut cmd = Command::new(&cfg.binary);
         cmd.env("BBB_WEBHOOKS_REDIS_URL", &cfg.redis_url)
             .env("BBB_WEBHOOKS_API_BIND", &bind)
             .env("BBB_WEBHOOKS_SHARED_SECRET", &cfg.secret)
@@ -140,7 +145,7 @@ impl Service {
         }
         let child = cmd
             .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", env!("CARGO_BIN_EXE_bbb-webhooks")))?;
+            .map_err(|e| format!("cannot start {}: {e}", cfg.binary))?;
         let mut guard = Guard {
             name: "bbb-webhooks",
             child,
@@ -174,11 +179,7 @@ pub struct Api {
 
 impl Api {
     pub fn new(base: String, secret: &str) -> Api {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(5)))
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let agent = agent();
         Api {
             base,
             secret: secret.to_owned(),
@@ -237,6 +238,19 @@ impl Api {
     }
 }
 
+/// A keep-alive HTTP client with 5 s read/write timeouts. No global or per-call
+/// timeout: with one, ureq resolves the host on a new thread for every request, which
+/// would cost more than the request itself on 127.0.0.1.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(2)))
+        .timeout_per_read(Some(Duration::from_secs(5)))
+        .timeout_per_write(Some(Duration::from_secs(5)))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
 /// `sha1(call + query + secret)` in hex, BBB's checksum rule.
 pub fn checksum(call: &str, query: &str, secret: &str) -> String {
     let mut h = sha1_smol::Sha1::new();
@@ -248,12 +262,15 @@ pub fn checksum(call: &str, query: &str, secret: &str) -> String {
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
 pub fn url_encode(s: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(s.len() * 3);
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
         }
     }
     out
