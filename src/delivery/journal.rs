@@ -1,0 +1,173 @@
+//! The delivery journal: every event queued for a hook is kept in a Redis
+//! LIST until its endpoint acknowledged it, so a restart or a crash loses
+//! none. Writes are gathered and sent as one pipeline per scheduler turn.
+//! When Redis is away, events stay in memory and the affected lists are
+//! rewritten whole from memory once Redis is back.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+
+use redis::Commands;
+
+use super::Item;
+use crate::metrics::Metrics;
+use crate::store::Conn;
+
+/// LIST prefix of a hook's pending events: `QUEUE_PREFIX` + hook id. Each
+/// entry is `<event id>\n<JSON payload>`.
+pub const QUEUE_PREFIX: &str = "bigbluebutton:webhooks:out:queue:";
+
+enum Op {
+    Push(String, String),
+    Ack(String, usize),
+    Remove(String),
+}
+
+impl Op {
+    fn hook(&self) -> &str {
+        match self {
+            Op::Push(h, _) | Op::Ack(h, _) | Op::Remove(h) => h,
+        }
+    }
+}
+
+pub struct Journal {
+    conn: Conn,
+    ops: Vec<Op>,
+    /// Hooks whose Redis list may differ from memory; rewritten on next flush.
+    dirty: HashSet<String>,
+    down: bool,
+    metrics: Arc<Metrics>,
+}
+
+fn key(hook: &str) -> String {
+    format!("{QUEUE_PREFIX}{hook}")
+}
+
+fn encode(item: &Item) -> String {
+    format!("{}\n{}", item.id, item.payload)
+}
+
+fn decode(entry: &str) -> Option<Item> {
+    let (id, payload) = entry.split_once('\n')?;
+    Some(Item {
+        id: id.into(),
+        payload: payload.into(),
+    })
+}
+
+impl Journal {
+    pub fn new(conn: Conn, metrics: Arc<Metrics>) -> Journal {
+        Journal {
+            conn,
+            ops: Vec::new(),
+            dirty: HashSet::new(),
+            down: false,
+            metrics,
+        }
+    }
+
+    /// The Redis connection, for other writes the scheduler makes.
+    pub fn conn(&mut self) -> &mut Conn {
+        &mut self.conn
+    }
+
+    pub fn push(&mut self, hook: &str, item: &Item) {
+        self.ops.push(Op::Push(hook.to_owned(), encode(item)));
+    }
+
+    pub fn ack(&mut self, hook: &str, count: usize) {
+        self.ops.push(Op::Ack(hook.to_owned(), count));
+    }
+
+    pub fn remove(&mut self, hook: &str) {
+        self.ops.push(Op::Remove(hook.to_owned()));
+    }
+
+    /// Whether there is anything to write.
+    pub fn has_work(&self) -> bool {
+        !self.ops.is_empty() || !self.dirty.is_empty()
+    }
+
+    /// Writes what was gathered. `queues` is the in-memory truth used to
+    /// rewrite lists that a failed write left out of step.
+    pub fn flush<'a>(&mut self, queue_of: impl Fn(&str) -> Option<&'a VecDeque<Item>>) {
+        if !self.has_work() {
+            return;
+        }
+        let ops = std::mem::take(&mut self.ops);
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for op in &ops {
+            if self.dirty.contains(op.hook()) {
+                continue;
+            }
+            match op {
+                Op::Push(h, entry) => pipe.rpush(key(h), entry).ignore(),
+                Op::Ack(h, n) => pipe.ltrim(key(h), *n as isize, -1).ignore(),
+                Op::Remove(h) => pipe.del(key(h)).ignore(),
+            };
+        }
+        for hook in &self.dirty {
+            pipe.del(key(hook)).ignore();
+            if let Some(items) = queue_of(hook) {
+                for chunk in items.iter().collect::<Vec<_>>().chunks(1000) {
+                    let entries: Vec<String> = chunk.iter().map(|i| encode(i)).collect();
+                    pipe.rpush(key(hook), entries).ignore();
+                }
+            }
+        }
+        match self.conn.run(|c| pipe.query::<()>(c)) {
+            Ok(()) => {
+                if self.down {
+                    log::info!("delivery queues are written to Redis again");
+                    self.down = false;
+                }
+                self.dirty.clear();
+            }
+            Err(e) => {
+                Metrics::add(&self.metrics.queue_write_errors, 1);
+                if !self.down {
+                    log::warn!("cannot write delivery queues to Redis, keeping them in memory until it is back: {e}");
+                    self.down = true;
+                }
+                for op in ops {
+                    if !matches!(op, Op::Remove(_)) {
+                        self.dirty.insert(op.hook().to_owned());
+                    } else {
+                        self.ops.push(op);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads the pending events of `hook`, at most `max`. Entries that cannot
+    /// be read are skipped and counted.
+    pub fn load(&mut self, hook: &str, max: usize) -> crate::error::Result<(Vec<Item>, usize)> {
+        let entries: Vec<String> = self
+            .conn
+            .run(|c| c.lrange(key(hook), 0, max.saturating_sub(1) as isize))?;
+        let total = entries.len();
+        let items: Vec<Item> = entries.iter().filter_map(|e| decode(e)).collect();
+        let bad = total - items.len();
+        Ok((items, bad))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_round_trip() {
+        let item = Item {
+            id: "1-2".into(),
+            payload: r#"{"a":"b\nc"}"#.into(),
+        };
+        let back = decode(&encode(&item)).expect("decodes");
+        assert_eq!(&*back.id, "1-2");
+        assert_eq!(&*back.payload, &*item.payload);
+        assert!(decode("no newline").is_none());
+    }
+}

@@ -1,0 +1,191 @@
+//! A delivery worker: takes one job (the head of one hook's queue), POSTs it
+//! and reports how it went. It never waits for a retry; the scheduler does.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::Item;
+use crate::callback;
+use crate::config::Config;
+use crate::hooks::Hook;
+
+/// The most of a response body that is read; the rest is discarded.
+const MAX_RESPONSE_BODY: u64 = 64 * 1024;
+/// The longest `Retry-After` honoured.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+
+/// Deliver these events to this hook, in one request.
+#[derive(Debug)]
+pub struct Job {
+    pub hook: Arc<Hook>,
+    pub items: Vec<Item>,
+}
+
+/// How a job went.
+#[derive(Debug)]
+pub struct Done {
+    pub hook_id: String,
+    /// Number of events the job carried.
+    pub count: usize,
+    pub result: Result<(), Failure>,
+}
+
+/// Why a delivery failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// For logs and `hooks/list`; never contains the secret or checksum.
+    pub message: String,
+    /// The endpoint asked to wait this long (429/503 with `Retry-After`).
+    pub retry_after: Option<Duration>,
+    /// The endpoint answered 410 Gone: it wants no more events.
+    pub gone: bool,
+}
+
+/// The HTTP client shared by the workers: one connection pool, the request
+/// timeout, redirects as configured, HTTPS checked against the system's
+/// trust store.
+pub fn agent(config: &Config) -> ureq::Agent {
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+        .build();
+    ureq::Agent::config_builder()
+        .timeout_global(Some(config.request_timeout))
+        .http_status_as_error(false)
+        .max_redirects(config.max_redirects)
+        .max_redirects_will_error(false)
+        .user_agent(concat!("bbb-webhooks/", env!("CARGO_PKG_VERSION")))
+        .tls_config(tls)
+        .build()
+        .new_agent()
+}
+
+pub struct Worker {
+    pub config: Arc<Config>,
+    pub agent: ureq::Agent,
+    pub jobs: Receiver<Job>,
+    pub done: Sender<Done>,
+}
+
+impl Worker {
+    /// Runs jobs until the scheduler drops its sender.
+    pub fn run(self) {
+        for job in self.jobs.iter() {
+            let result = self.post(&job);
+            let done = Done {
+                hook_id: job.hook.id.clone(),
+                count: job.items.len(),
+                result,
+            };
+            if self.done.send(done).is_err() {
+                break;
+            }
+        }
+    }
+
+    fn post(&self, job: &Job) -> Result<(), Failure> {
+        let payloads: Vec<&str> = job.items.iter().map(|i| &*i.payload).collect();
+        let ids: Vec<&str> = job.items.iter().map(|i| &*i.id).collect();
+        let req = callback::build(
+            &job.hook.callback_url,
+            &payloads,
+            &self.config.server_domain,
+            now_ms(),
+            self.config.callback_auth,
+            &self.config.secret,
+        );
+        let mut builder = self
+            .agent
+            .post(&req.url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("X-Bbb-Webhooks-Event-Ids", ids.join(","));
+        if let Some(auth) = &req.authorization {
+            builder = builder.header("Authorization", auth);
+        }
+        let mut resp = builder.send(req.body).map_err(|e| Failure {
+            message: describe(&e),
+            retry_after: None,
+            gone: false,
+        })?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER));
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(|l| l.chars().take(200).collect::<String>());
+        // Read (a bounded part of) the body so the connection can be reused.
+        let _ = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BODY)
+            .read_to_vec();
+        classify(status, retry_after, location)
+    }
+}
+
+/// What an HTTP status means for the delivery: 2xx is success; 410 means the
+/// endpoint is gone; 3xx that was not followed, 401 and every other status are
+/// failures to retry; `Retry-After` counts on 429 and 503.
+pub fn classify(
+    status: u16,
+    retry_after: Option<Duration>,
+    location: Option<String>,
+) -> Result<(), Failure> {
+    if (200..300).contains(&status) {
+        return Ok(());
+    }
+    let message = match (status, location) {
+        (300..=399, Some(l)) => format!("HTTP {status}: redirected to {l} (redirects are not followed; see BBB_WEBHOOKS_MAX_REDIRECTS)"),
+        _ => format!("HTTP {status}"),
+    };
+    Err(Failure {
+        message,
+        retry_after: retry_after.filter(|_| status == 429 || status == 503),
+        gone: status == 410,
+    })
+}
+
+fn describe(e: &ureq::Error) -> String {
+    match e {
+        ureq::Error::Timeout(_) => "timed out".to_owned(),
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => format!(
+            "TLS error: {e} (the endpoint's certificate must verify against the system trust store)"
+        ),
+        ureq::Error::Io(io) => format!("connection error: {io}"),
+        other => other.to_string(),
+    }
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        assert!(classify(200, None, None).is_ok());
+        assert!(classify(204, None, None).is_ok());
+        let f = classify(401, None, None).expect_err("401 retried");
+        assert!(!f.gone);
+        let f = classify(410, None, None).expect_err("410 is gone");
+        assert!(f.gone);
+        let f = classify(503, Some(Duration::from_secs(3)), None).expect_err("503");
+        assert_eq!(f.retry_after, Some(Duration::from_secs(3)));
+        let f = classify(500, Some(Duration::from_secs(3)), None).expect_err("500");
+        assert_eq!(f.retry_after, None);
+        let f = classify(302, None, Some("http://x/".into())).expect_err("302");
+        assert!(f.message.contains("redirected to http://x/"));
+    }
+}

@@ -1,0 +1,78 @@
+//! The crate's error type: what can go wrong at startup and at the edges
+//! (Redis, HTTP, I/O). Request and delivery paths turn these into XML answers,
+//! retries and log lines; only `main` prints one as fatal.
+
+use std::fmt;
+
+/// Everything that can fail in the service.
+#[derive(Debug)]
+pub enum Error {
+    /// A configuration key has a bad value, or is unknown. Names the key and
+    /// where it came from.
+    Config(String),
+    /// Talking to Redis failed.
+    Redis(redis::RedisError),
+    /// A local I/O operation (a file, a socket) failed.
+    Io(std::io::Error),
+    /// An HTTP request failed below the HTTP layer (connect, TLS, timeout).
+    Http(Box<ureq::Error>),
+    /// A JSON document could not be parsed or written.
+    Json(serde_json::Error),
+    /// Told to stop before startup completed.
+    Stopped,
+    /// Anything else, with a short description.
+    Other(String),
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config(msg) => write!(f, "configuration: {msg}"),
+            Error::Redis(e) => write!(f, "redis: {e}"),
+            Error::Io(e) => write!(f, "i/o: {e}"),
+            Error::Http(e) => write!(f, "http: {e}"),
+            Error::Json(e) => write!(f, "json: {e}"),
+            Error::Stopped => f.write_str("stopped before startup completed"),
+            Error::Other(msg) => f.write_str(msg),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Redis(e) => Some(e),
+            Error::Io(e) => Some(e),
+            Error::Http(e) => Some(e.as_ref()),
+            Error::Json(e) => Some(e),
+            Error::Config(_) | Error::Stopped | Error::Other(_) => None,
+        }
+    }
+}
+
+impl From<redis::RedisError> for Error {
+    fn from(e: redis::RedisError) -> Self {
+        Error::Redis(e)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+impl From<ureq::Error> for Error {
+    fn from(e: ureq::Error) -> Self {
+        Error::Http(Box::new(e))
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Json(e)
+    }
+}

@@ -1,0 +1,319 @@
+//! Ingest: one thread subscribed to BBB's Redis channels. Each message is
+//! parsed, mapped (a pure function of message and state), matched against the
+//! hooks and handed to delivery, one message at a time, so events keep their
+//! order. When Redis goes away it retries with backoff, logging once per
+//! outage, and subscribes again. It does not send anything itself.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::delivery::{Input, Item};
+use crate::hooks::{Hook, SharedRegistry};
+use crate::mapping::{self, Change, State};
+use crate::metrics::Metrics;
+use crate::store::Conn;
+
+/// How often a blocked read wakes up to check for shutdown.
+const POLL: Duration = Duration::from_millis(250);
+/// Backoff between reconnection attempts, doubling up to the maximum.
+const BACKOFF_MIN: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// Most "skipped message" warnings per minute; the rest go to debug.
+const WARNINGS_PER_MINUTE: u32 = 10;
+/// How often expired meeting mappings are looked for.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// The ingest thread's parts.
+pub struct Ingest {
+    pub config: Arc<Config>,
+    pub registry: SharedRegistry,
+    pub metrics: Arc<Metrics>,
+    pub delivery: Sender<Input>,
+    /// Closing (or sending on) this channel stops the thread.
+    pub stop: Receiver<()>,
+    pub state: State,
+    /// Set once the first subscription is confirmed.
+    pub ready: Arc<AtomicBool>,
+    /// Writes the mapping state.
+    conn: Conn,
+    ids: EventIds,
+    warnings: RateLimit,
+    last_sweep: Instant,
+}
+
+impl Ingest {
+    pub fn new(
+        config: Arc<Config>,
+        registry: SharedRegistry,
+        metrics: Arc<Metrics>,
+        delivery: Sender<Input>,
+        stop: Receiver<()>,
+        state: State,
+        conn: Conn,
+    ) -> Ingest {
+        Ingest {
+            config,
+            registry,
+            metrics,
+            delivery,
+            stop,
+            state,
+            ready: Arc::new(AtomicBool::new(false)),
+            conn,
+            ids: EventIds::new(),
+            warnings: RateLimit::default(),
+            last_sweep: Instant::now(),
+        }
+    }
+
+    /// Subscribes and handles messages until told to stop.
+    pub fn run(mut self) {
+        let client = match redis::Client::open(self.config.redis_url.as_str()) {
+            Ok(c) => c,
+            Err(e) => {
+                log::error!("ingest cannot use the Redis URL: {e}");
+                return;
+            }
+        };
+        let mut backoff = BACKOFF_MIN;
+        let mut outage: Option<Instant> = None;
+        loop {
+            match self.subscribe_and_read(&client, &mut outage) {
+                Ok(Stop) => return,
+                Err(e) => {
+                    self.metrics
+                        .redis_subscribed
+                        .store(false, Ordering::Relaxed);
+                    if outage.is_none() {
+                        log::warn!("Redis subscription lost ({e}); retrying until it is back");
+                        outage = Some(Instant::now());
+                    } else {
+                        log::debug!("Redis still unavailable: {e}");
+                    }
+                }
+            }
+            match self.stop.recv_timeout(backoff) {
+                Err(RecvTimeoutError::Timeout) => {}
+                _ => return,
+            }
+            backoff = (backoff * 2).min(BACKOFF_MAX);
+            if outage.is_none() {
+                backoff = BACKOFF_MIN;
+            }
+        }
+    }
+
+    fn subscribe_and_read(
+        &mut self,
+        client: &redis::Client,
+        outage: &mut Option<Instant>,
+    ) -> redis::RedisResult<Stop> {
+        let mut conn = crate::store::open(client)?;
+        let mut pubsub = conn.as_pubsub();
+        for channel in &self.config.channels {
+            pubsub.subscribe(channel)?;
+        }
+        pubsub.set_read_timeout(Some(POLL))?;
+        if let Some(since) = outage.take() {
+            log::info!(
+                "Redis subscription is back after {} s",
+                since.elapsed().as_secs()
+            );
+        } else {
+            log::info!(
+                "subscribed to {} Redis channels",
+                self.config.channels.len()
+            );
+        }
+        self.metrics.redis_subscribed.store(true, Ordering::Relaxed);
+        self.ready.store(true, Ordering::Release);
+        loop {
+            if self.stopped() {
+                return Ok(Stop);
+            }
+            if self.last_sweep.elapsed() >= SWEEP_EVERY {
+                self.sweep();
+            }
+            match pubsub.get_message() {
+                Ok(msg) => self.handle(msg.get_channel_name(), msg.get_payload_bytes()),
+                Err(e) if e.is_timeout() => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        !matches!(
+            self.stop.try_recv(),
+            Err(crossbeam_channel::TryRecvError::Empty)
+        )
+    }
+
+    /// Handles one message: parse, map, match, queue.
+    pub fn handle(&mut self, channel: &str, payload: &[u8]) {
+        Metrics::add(&self.metrics.messages_received, 1);
+        let msg: Value = match serde_json::from_slice(payload) {
+            Ok(v @ Value::Object(_)) => v,
+            Ok(_) => return self.skip(channel, "not a JSON object"),
+            Err(e) => return self.skip(channel, &format!("not JSON ({e})")),
+        };
+        let out = mapping::map(&msg, &self.state, crate::delivery::now_ms());
+        self.change_state(&out.changes);
+        if out.events.is_empty() {
+            Metrics::add(&self.metrics.messages_unmapped, 1);
+            log::debug!("no event for a message on {channel}");
+            return;
+        }
+        Metrics::add(&self.metrics.events_mapped, out.events.len() as u64);
+        let before = out.events.len();
+        let events: Vec<mapping::Mapped> = out
+            .events
+            .into_iter()
+            .filter(|e| self.config.event_allowed(&e.id))
+            .collect();
+        Metrics::add(
+            &self.metrics.events_filtered,
+            (before - events.len()) as u64,
+        );
+        let batch = self.route(&msg, events);
+        if batch.is_empty() {
+            return;
+        }
+        if self.delivery.send(Input::Events(batch)).is_err() {
+            log::error!("delivery has stopped; an event was not queued");
+        }
+    }
+
+    /// Pairs each event with the hooks that take it: mapped events for hooks
+    /// that want mapped events, the raw message once for raw hooks.
+    fn route(&mut self, msg: &Value, events: Vec<mapping::Mapped>) -> Vec<(Arc<Hook>, Item)> {
+        let mut batch = Vec::new();
+        let mut raw: Option<Item> = None;
+        let mut raw_sent: Vec<String> = Vec::new();
+        let Ok(registry) = self.registry.read() else {
+            return batch;
+        };
+        for ev in events {
+            let mut mapped: Option<Item> = None;
+            let internal = ev.internal_meeting_id.as_deref();
+            let external = ev.external_meeting_id.as_deref();
+            for hook in registry.all() {
+                if !hook.matches_meeting(internal, external) || !hook.wants_event(&ev.id) {
+                    continue;
+                }
+                let item = if hook.raw {
+                    if !self.config.get_raw || raw_sent.contains(&hook.id) {
+                        continue;
+                    }
+                    raw_sent.push(hook.id.clone());
+                    raw.get_or_insert_with(|| Item {
+                        id: self.ids.next(),
+                        payload: msg.to_string().into(),
+                    })
+                    .clone()
+                } else {
+                    mapped
+                        .get_or_insert_with(|| Item {
+                            id: self.ids.next(),
+                            payload: ev.json.to_string().into(),
+                        })
+                        .clone()
+                };
+                batch.push((hook.clone(), item));
+            }
+        }
+        batch
+    }
+
+    /// Writes state changes to Redis, then applies them in memory. When Redis
+    /// refuses, memory still changes (events keep flowing) and the failure is
+    /// logged: the mapping survives a restart only once Redis takes writes.
+    fn change_state(&mut self, changes: &[Change]) {
+        if changes.is_empty() {
+            return;
+        }
+        if let Err(e) = self.conn.run(|c| mapping::store::persist(c, changes)) {
+            Metrics::add(&self.metrics.state_write_errors, 1);
+            if self.warnings.allow() {
+                log::warn!("cannot save meeting and user mappings to Redis: {e}");
+            }
+        }
+        for change in changes {
+            self.state.apply(change);
+        }
+    }
+
+    /// Forgets meetings without events for longer than the configured TTL.
+    fn sweep(&mut self) {
+        self.last_sweep = Instant::now();
+        let ttl = self.config.meeting_ttl.as_millis() as u64;
+        let changes = self.state.expired(crate::delivery::now_ms(), ttl);
+        if !changes.is_empty() {
+            log::info!(
+                "forgetting {} inactive meeting or user mappings",
+                changes.len()
+            );
+            self.change_state(&changes);
+        }
+    }
+
+    fn skip(&mut self, channel: &str, why: &str) {
+        Metrics::add(&self.metrics.messages_malformed, 1);
+        if self.warnings.allow() {
+            log::warn!("skipping a message on {channel}: {why}");
+        } else {
+            log::debug!("skipping a message on {channel}: {why}");
+        }
+    }
+}
+
+/// Returned when the thread was told to stop.
+struct Stop;
+
+/// Unique event ids: the start time in ms and a counter, so ids differ
+/// across restarts too.
+struct EventIds {
+    start: u64,
+    next: u64,
+}
+
+impl EventIds {
+    fn new() -> EventIds {
+        EventIds {
+            start: crate::delivery::now_ms(),
+            next: 0,
+        }
+    }
+
+    fn next(&mut self) -> Arc<str> {
+        self.next += 1;
+        format!("{}-{}", self.start, self.next).into()
+    }
+}
+
+/// Allows a few log lines per minute.
+#[derive(Default)]
+struct RateLimit {
+    window: Option<Instant>,
+    count: u32,
+}
+
+impl RateLimit {
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        match self.window {
+            Some(w) if now.duration_since(w) < Duration::from_secs(60) => {}
+            _ => {
+                self.window = Some(now);
+                self.count = 0;
+            }
+        }
+        self.count += 1;
+        self.count <= WARNINGS_PER_MINUTE
+    }
+}

@@ -1,0 +1,348 @@
+//! Persists the mapping state in Redis, in the reference application's layout,
+//! so that a server switching from the reference (or back) keeps its meeting
+//! and user mappings mid-meeting. Only this file talks to Redis.
+//!
+//! Layout (key names are the reference's defaults):
+//! - meetings: SET `bigbluebutton:webhooks:proc:mappings` of record ids and a
+//!   HASH `bigbluebutton:webhooks:proc:mapping:<id>` with the string fields
+//!   `id`, `internalMeetingID`, `externalMeetingID`, `lastActivity` (ms);
+//! - users: SET `bigbluebutton:webhooks:proc:userMaps` and a HASH
+//!   `bigbluebutton:webhooks:proc:userMap:<id>` with `id`, `internalUserID`,
+//!   `externalUserID`, `meetingId` and `user`, the user's attributes as a JSON
+//!   object whose values are all strings (nested objects as JSON text), as the
+//!   reference writes them.
+//!
+//! The reference's record ids are UUIDs; ours are the internal meeting ID and
+//! `<internal meeting ID>:<internal user ID>`. Either loads in either.
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value};
+
+use super::{Change, State, UserRecord};
+
+/// Redis key names (the reference's `redis.keys.*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keys {
+    /// SET of meeting mapping record ids.
+    pub mappings: String,
+    /// Prefix of meeting mapping hashes (`<prefix>:<id>`).
+    pub mapping_prefix: String,
+    /// SET of user mapping record ids.
+    pub user_maps: String,
+    /// Prefix of user mapping hashes (`<prefix>:<id>`).
+    pub user_map_prefix: String,
+}
+
+impl Default for Keys {
+    fn default() -> Self {
+        Keys {
+            mappings: "bigbluebutton:webhooks:proc:mappings".into(),
+            mapping_prefix: "bigbluebutton:webhooks:proc:mapping".into(),
+            user_maps: "bigbluebutton:webhooks:proc:userMaps".into(),
+            user_map_prefix: "bigbluebutton:webhooks:proc:userMap".into(),
+        }
+    }
+}
+
+/// User attributes the reference stores as `"true"`/`"false"` and that are
+/// booleans again when loaded.
+const BOOLEAN_ATTRS: &[&str] = &[
+    "presenter",
+    "guest",
+    "screenshare",
+    "raiseHand",
+    "listening-only",
+    "sharing-mic",
+    "muted",
+    "raise-hand",
+];
+
+/// Loads the state with the default key names. Returns it with the number of
+/// corrupt records skipped (each logged at warn).
+pub fn load(conn: &mut redis::Connection) -> redis::RedisResult<(State, usize)> {
+    load_with(conn, &Keys::default())
+}
+
+/// Persists changes with the default key names, in one MULTI/EXEC.
+pub fn persist(conn: &mut redis::Connection, changes: &[Change]) -> redis::RedisResult<()> {
+    persist_with(conn, &Keys::default(), changes)
+}
+
+/// [`load`] with explicit key names.
+pub fn load_with(conn: &mut redis::Connection, keys: &Keys) -> redis::RedisResult<(State, usize)> {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let mut state = State::default();
+    let mut skipped = 0;
+
+    let mut meetings = Vec::new();
+    for (id, hash) in read_all(conn, &keys.mappings, &keys.mapping_prefix)? {
+        match meeting_change(&id, &hash, now_ms) {
+            Ok(change) => meetings.push(change),
+            Err(why) => {
+                log::warn!("skipping meeting mapping {id}: {why}");
+                skipped += 1;
+            }
+        }
+    }
+    // Oldest first, so that of two records for one meeting the newest wins.
+    meetings.sort_by_key(|c| match c {
+        Change::MeetingCreated { at_ms, .. } => *at_ms,
+        _ => 0,
+    });
+    for change in &meetings {
+        state.apply(change);
+    }
+    for (id, hash) in read_all(conn, &keys.user_maps, &keys.user_map_prefix)? {
+        match user_change(&id, &hash, now_ms) {
+            Ok(change) => state.apply(&change),
+            Err(why) => {
+                log::warn!("skipping user mapping {id}: {why}");
+                skipped += 1;
+            }
+        }
+    }
+    log::info!(
+        "loaded {} meeting and {} user mappings ({skipped} skipped)",
+        state.meeting_count(),
+        state.user_count()
+    );
+    Ok((state, skipped))
+}
+
+/// [`persist`] with explicit key names.
+pub fn persist_with(
+    conn: &mut redis::Connection,
+    keys: &Keys,
+    changes: &[Change],
+) -> redis::RedisResult<()> {
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    let mut commands = 0;
+    let meeting_key = |record: &str| format!("{}:{record}", keys.mapping_prefix);
+    let user_key = |record: &str| format!("{}:{record}", keys.user_map_prefix);
+    for change in changes {
+        match change {
+            Change::MeetingCreated {
+                internal,
+                external,
+                record,
+                at_ms,
+            } => {
+                pipe.cmd("HSET")
+                    .arg(meeting_key(record))
+                    .arg(&[
+                        ("id", record.as_str()),
+                        ("internalMeetingID", internal),
+                        ("externalMeetingID", external),
+                        ("lastActivity", &at_ms.to_string()),
+                    ])
+                    .ignore();
+                pipe.cmd("SADD").arg(&keys.mappings).arg(record).ignore();
+                commands += 2;
+            }
+            Change::MeetingActivity {
+                record: Some(record),
+                at_ms,
+                ..
+            } => {
+                pipe.cmd("HSET")
+                    .arg(meeting_key(record))
+                    .arg("lastActivity")
+                    .arg(at_ms.to_string())
+                    .ignore();
+                commands += 1;
+            }
+            Change::MeetingActivity { record: None, .. } => {}
+            Change::MeetingEnded {
+                record,
+                user_records,
+                ..
+            }
+            | Change::MeetingExpired {
+                record,
+                user_records,
+                ..
+            } => {
+                if let Some(record) = record {
+                    pipe.cmd("SREM").arg(&keys.mappings).arg(record).ignore();
+                    pipe.cmd("DEL").arg(meeting_key(record)).ignore();
+                    commands += 2;
+                }
+                for record in user_records {
+                    pipe.cmd("SREM").arg(&keys.user_maps).arg(record).ignore();
+                    pipe.cmd("DEL").arg(user_key(record)).ignore();
+                    commands += 2;
+                }
+            }
+            Change::UserSaved { meeting, user, .. } => {
+                let attrs = Value::Object(stringify_values(&user.attrs)).to_string();
+                pipe.cmd("HSET")
+                    .arg(user_key(&user.record))
+                    .arg(&[
+                        ("id", user.record.as_str()),
+                        ("internalUserID", &user.internal),
+                        ("externalUserID", &user.external),
+                        ("meetingId", meeting),
+                        ("user", &attrs),
+                    ])
+                    .ignore();
+                pipe.cmd("SADD")
+                    .arg(&keys.user_maps)
+                    .arg(&user.record)
+                    .ignore();
+                commands += 2;
+            }
+            Change::UserLeft { record, .. } => {
+                pipe.cmd("SREM").arg(&keys.user_maps).arg(record).ignore();
+                pipe.cmd("DEL").arg(user_key(record)).ignore();
+                commands += 2;
+            }
+        }
+    }
+    if commands == 0 {
+        return Ok(());
+    }
+    pipe.exec(conn)
+}
+
+type Hash = HashMap<String, Vec<u8>>;
+
+/// Every record of a set: its members and their hashes, in one round trip
+/// for the hashes.
+fn read_all(
+    conn: &mut redis::Connection,
+    set: &str,
+    prefix: &str,
+) -> redis::RedisResult<Vec<(String, Hash)>> {
+    let ids: Vec<String> = redis::cmd("SMEMBERS").arg(set).query(conn)?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    for id in &ids {
+        pipe.cmd("HGETALL").arg(format!("{prefix}:{id}"));
+    }
+    let hashes: Vec<Hash> = pipe.query(conn)?;
+    Ok(ids.into_iter().zip(hashes).collect())
+}
+
+fn field<'a>(hash: &'a Hash, name: &str) -> Result<&'a str, String> {
+    let bytes = hash.get(name).ok_or_else(|| format!("no {name}"))?;
+    std::str::from_utf8(bytes).map_err(|_| format!("{name} is not UTF-8"))
+}
+
+fn meeting_change(id: &str, hash: &Hash, now_ms: u64) -> Result<Change, String> {
+    if hash.is_empty() {
+        return Err("no record".into());
+    }
+    let internal = field(hash, "internalMeetingID")?;
+    if internal.is_empty() {
+        return Err("empty internalMeetingID".into());
+    }
+    let external = field(hash, "externalMeetingID")?;
+    let at_ms = match hash.get("lastActivity") {
+        None => now_ms,
+        Some(_) => parse_ms(field(hash, "lastActivity")?)
+            .ok_or_else(|| "lastActivity is not a time".to_owned())?,
+    };
+    Ok(Change::MeetingCreated {
+        internal: internal.to_owned(),
+        external: external.to_owned(),
+        record: id.to_owned(),
+        at_ms,
+    })
+}
+
+/// A time in ms as the reference writes it (`'' + number`).
+fn parse_ms(s: &str) -> Option<u64> {
+    s.parse::<u64>().ok().or_else(|| {
+        s.parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite() && *f >= 0.0)
+            .map(|f| f as u64)
+    })
+}
+
+fn user_change(id: &str, hash: &Hash, now_ms: u64) -> Result<Change, String> {
+    if hash.is_empty() {
+        return Err("no record".into());
+    }
+    let internal = field(hash, "internalUserID")?;
+    let meeting = field(hash, "meetingId")?;
+    if internal.is_empty() || meeting.is_empty() {
+        return Err("empty internalUserID or meetingId".into());
+    }
+    let external = match hash.get("externalUserID") {
+        None => "",
+        Some(_) => field(hash, "externalUserID")?,
+    };
+    let attrs = match serde_json::from_str::<Value>(field(hash, "user")?) {
+        Ok(Value::Object(attrs)) => unstringify_values(attrs),
+        _ => return Err("user is not a JSON object".into()),
+    };
+    Ok(Change::UserSaved {
+        meeting: meeting.to_owned(),
+        user: UserRecord {
+            record: id.to_owned(),
+            internal: internal.to_owned(),
+            external: external.to_owned(),
+            attrs,
+        },
+        at_ms: now_ms,
+    })
+}
+
+/// The reference's encoding of a stored object: `null` values dropped, nested
+/// objects and arrays as JSON text of their own encoding, everything else as
+/// a string.
+fn stringify_values(obj: &Map<String, Value>) -> Map<String, Value> {
+    obj.iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.clone(), Value::String(stringify(v))))
+        .collect()
+}
+
+fn stringify(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(o) => Value::Object(stringify_values(o)).to_string(),
+        Value::Array(a) => {
+            let items = a
+                .iter()
+                .map(|i| match i {
+                    Value::Null => Value::Null,
+                    other => Value::String(stringify(other)),
+                })
+                .collect();
+            Value::Array(items).to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Undoes what [`stringify_values`] can be undone safely: known flags become
+/// booleans again and `userdata` an object.
+fn unstringify_values(attrs: Map<String, Value>) -> Map<String, Value> {
+    attrs
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match (k.as_str(), v) {
+                (key, Value::String(s)) if BOOLEAN_ATTRS.contains(&key) => match s.as_str() {
+                    "true" => Value::Bool(true),
+                    "false" => Value::Bool(false),
+                    _ => Value::String(s),
+                },
+                ("userdata", Value::String(s)) => match serde_json::from_str(&s) {
+                    Ok(Value::Object(o)) => Value::Object(o),
+                    _ => Value::String(s),
+                },
+                (_, v) => v,
+            };
+            (k, v)
+        })
+        .collect()
+}

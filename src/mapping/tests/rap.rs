@@ -1,0 +1,68 @@
+//! Recording-processing steps.
+
+use serde_json::json;
+
+use super::*;
+
+#[test]
+fn recording_processing_steps_map_to_rap_events() {
+    let steps = [
+        ("archive_started", "rap-archive-started"),
+        ("sanity_started", "rap-sanity-started"),
+        ("sanity_ended", "rap-sanity-ended"),
+        ("post_archive_started", "rap-post-archive-started"),
+        ("post_archive_ended", "rap-post-archive-ended"),
+        ("process_started", "rap-process-started"),
+        ("process_ended", "rap-process-ended"),
+        ("post_process_started", "rap-post-process-started"),
+        ("post_process_ended", "rap-post-process-ended"),
+        ("publish_started", "rap-publish-started"),
+        ("post_publish_started", "rap-post-publish-started"),
+        ("post_publish_ended", "rap-post-publish-ended"),
+    ];
+    for (name, id) in steps {
+        let msg = json!({"header": {"timestamp": 1, "name": name, "current_time": 1500, "version": "0.0.1"},
+                         "payload": {"success": true, "step_time": 12, "workflow": "presentation",
+                                     "meeting_id": MID, "record_id": MID}});
+        let want = json!({"data": {"type": "event", "id": id, "attributes": {
+            "meeting": meeting(), "record-id": MID, "success": true, "step-time": 12, "workflow": "presentation"},
+            "event": {"ts": 1500}}});
+        assert_eq!(jsons(&map(&msg, &state(), NOW)), vec![want], "{name}");
+    }
+}
+
+#[test]
+fn archive_and_publish_ends_carry_their_extras() {
+    let archive = json!({"header": {"name": "archive_ended", "current_time": 1500},
+                         "payload": {"success": true, "step_time": 3, "meeting_id": "old", "record_id": "old",
+                                     "external_meeting_id": "ext-old"}});
+    let want = json!({"data": {"type": "event", "id": "rap-archive-ended", "attributes": {
+        "meeting": {"internal-meeting-id": "old", "external-meeting-id": "ext-old"}, "record-id": "old",
+        "success": true, "step-time": 3, "recorded": false, "duration": 0}, "event": {"ts": 1500}}});
+    assert_eq!(jsons(&map(&archive, &State::default(), NOW)), vec![want]);
+
+    let publish = json!({"header": {"name": "publish_ended"},
+        "payload": {"success": true, "step_time": 9, "workflow": "presentation", "meeting_id": MID, "record_id": MID,
+                    "metadata": {"meetingName": "Room", "isBreakout": "false", "meetingId": "ext-1"},
+                    "playback": {"format": "presentation", "link": "https://x/p", "size": 1234},
+                    "download": {}, "start_time": 10, "end_time": 20, "raw_size": 99}});
+    let want = json!({"data": {"type": "event", "id": "rap-publish-ended", "attributes": {
+        "meeting": meeting(), "record-id": MID, "success": true, "step-time": 9, "workflow": "presentation",
+        "recording": {"name": "Room", "is-breakout": "false", "start-time": 10, "end-time": 20, "size": 1234,
+            "raw-size": 99, "metadata": {"meetingName": "Room", "isBreakout": "false", "meetingId": "ext-1"},
+            "playback": {"format": "presentation", "link": "https://x/p", "size": 1234}, "download": {}}},
+        "event": {"ts": NOW}}});
+    assert_eq!(jsons(&map(&publish, &state(), NOW)), vec![want]);
+
+    for (name, id) in [
+        ("published", "rap-published"),
+        ("unpublished", "rap-unpublished"),
+        ("deleted", "rap-deleted"),
+    ] {
+        let msg = json!({"header": {"name": name, "current_time": 7},
+                         "payload": {"meeting_id": MID, "format": "presentation"}});
+        let want = json!({"data": {"type": "event", "id": id, "attributes": {
+            "meeting": meeting(), "record-id": MID, "format": "presentation"}, "event": {"ts": 7}}});
+        assert_eq!(jsons(&map(&msg, &state(), NOW)), vec![want], "{name}");
+    }
+}

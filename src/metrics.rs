@@ -1,0 +1,49 @@
+//! Counters and gauges the threads update and the logs, tests and the metrics
+//! endpoint read. Plain atomics: no locks on hot paths.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// The service's counters. Each is a running total since start unless noted.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Messages read from Redis.
+    pub messages_received: AtomicU64,
+    /// Messages that were not JSON (or not an object), skipped.
+    pub messages_malformed: AtomicU64,
+    /// Messages that mapped to no event, skipped.
+    pub messages_unmapped: AtomicU64,
+    /// Events produced by the mapping.
+    pub events_mapped: AtomicU64,
+    /// Events dropped by the server-wide include/exclude filters.
+    pub events_filtered: AtomicU64,
+    /// Events queued for a hook (one per event and hook).
+    pub events_queued: AtomicU64,
+    /// Events not queued because the hook's queue was full.
+    pub events_dropped_queue_full: AtomicU64,
+    /// Callback requests answered with success.
+    pub deliveries_succeeded: AtomicU64,
+    /// Callback requests that failed (each failed attempt).
+    pub deliveries_failed: AtomicU64,
+    /// Events delivered (a request may carry several).
+    pub events_delivered: AtomicU64,
+    /// Hooks removed because their endpoint failed for too long or said 410.
+    pub hooks_removed_on_failure: AtomicU64,
+    /// Mapping state writes to Redis that failed.
+    pub state_write_errors: AtomicU64,
+    /// Queue writes to Redis that failed (the events stay in memory).
+    pub queue_write_errors: AtomicU64,
+    /// Whether the Redis subscription is up (gauge).
+    pub redis_subscribed: AtomicBool,
+}
+
+impl Metrics {
+    /// Adds `n` to a counter.
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Reads a counter.
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,208 @@
+//! Events from Redis to callback URLs, end to end: the draft's own test flow,
+//! both authentication modes, meeting matching, raw hooks, order across
+//! retries, and bad messages on the channels.
+
+mod support;
+
+use std::time::Duration;
+
+use support::*;
+
+fn enc(s: &str) -> String {
+    bbb_webhooks::query::form_encode(s)
+}
+
+#[test]
+fn draft_test_flow_delivers_with_a_valid_checksum() {
+    let redis = Redis::start();
+    let rx = HttpReceiver::start();
+    let svc = Service::start(&redis, &[]);
+    let cb = rx.url("/bbb?token=abc");
+    svc.call(
+        "subscribeEvent",
+        &format!("meetingID=int-meeting-1&callbackURL={}", enc(&cb)),
+    );
+    let msg = r#"{"data":"hola ola","meetingID":"int-meeting-1","event":"TestEvent"}"#;
+    redis.publish("bigbluebutton:events", msg);
+    let r = rx.next();
+    assert_eq!(r.method, "POST");
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert!(
+        r.target.starts_with("/bbb?token=abc&checksum="),
+        "{}",
+        r.target
+    );
+    assert!(
+        checksum_verifies(&r, &cb),
+        "checksum over URL + body + secret"
+    );
+    let form = r.form();
+    let keys: Vec<&str> = form.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["domain", "event", "timestamp"]);
+    assert_eq!(r.field("domain"), DOMAIN);
+    assert!(r.field("timestamp").parse::<u64>().is_ok());
+    assert_eq!(
+        r.field("event"),
+        format!("[{msg}]"),
+        "delivered unchanged, in an array"
+    );
+    assert!(r.header("x-bbb-webhooks-event-ids").is_some());
+
+    // Another meeting's event does not reach the subscription.
+    redis.publish(
+        "bigbluebutton:events",
+        r#"{"data":"x","meetingID":"int-meeting-2","event":"TestEvent"}"#,
+    );
+    rx.assert_quiet(Duration::from_millis(300));
+}
+
+#[test]
+fn bearer_mode_and_meeting_matching_by_external_id() {
+    let redis = Redis::start();
+    let rx = HttpReceiver::start();
+    let svc = Service::start(&redis, &[("BBB_WEBHOOKS_CALLBACK_AUTH", "bearer")]);
+    let cb = rx.url("/hook");
+    svc.create_hook(&format!("callbackURL={}&meetingID=ext-1", enc(&cb)));
+    // The meeting's internal ID is learned from its creation message.
+    redis.publish(
+        "from-akka-apps-redis-channel",
+        r#"{"envelope":{"name":"MeetingCreatedEvtMsg","routing":{},"timestamp":1},"core":{"header":{"name":"MeetingCreatedEvtMsg"},"body":{"props":{"meetingProp":{"intId":"int-1","extId":"ext-1","name":"n"}}}}}"#,
+    );
+    redis.publish(
+        "bigbluebutton:events",
+        r#"{"data":"by internal id","meetingID":"int-1","event":"TestEvent"}"#,
+    );
+    let created = rx.next();
+    assert_eq!(created.events()[0]["data"]["id"], "meeting-created");
+    let r = rx.next();
+    assert_eq!(r.target, "/hook", "no checksum in bearer mode");
+    assert_eq!(
+        r.header("authorization"),
+        Some(format!("Bearer {SECRET}").as_str())
+    );
+    assert_eq!(r.events()[0]["data"], "by internal id");
+    redis.publish(
+        "from-akka-apps-redis-channel",
+        &mapped_event("user-joined", "int-x", "ext-1", 7),
+    );
+    assert_eq!(
+        rx.next().events()[0]["data"]["attributes"]["n"],
+        7,
+        "matched by external id"
+    );
+}
+
+#[test]
+fn raw_hooks_event_filters_and_bad_messages() {
+    let redis = Redis::start();
+    let all = HttpReceiver::start();
+    let filtered = HttpReceiver::start();
+    let raw = HttpReceiver::start();
+    let svc = Service::start(&redis, &[]);
+    svc.create_hook(&format!("callbackURL={}", enc(&all.url("/"))));
+    svc.create_hook(&format!(
+        "callbackURL={}&eventID=meeting-ended",
+        enc(&filtered.url("/"))
+    ));
+    svc.create_hook(&format!("callbackURL={}&getRaw=true", enc(&raw.url("/"))));
+
+    // Garbage first: skipped, counted, and the next message still goes out.
+    redis.publish("from-akka-apps-redis-channel", "this is not json");
+    redis.publish("from-akka-apps-redis-channel", "[1,2,3]");
+    redis.publish("from-akka-apps-redis-channel", "\u{0}\u{1}binary");
+    let joined = mapped_event("user-joined", "i", "e", 1);
+    redis.publish("from-akka-apps-redis-channel", &joined);
+    redis.publish(
+        "from-akka-apps-redis-channel",
+        &mapped_event("meeting-ended", "i", "e", 2),
+    );
+
+    assert_eq!(all.next().events()[0]["data"]["id"], "user-joined");
+    assert_eq!(all.next().events()[0]["data"]["id"], "meeting-ended");
+    assert_eq!(filtered.next().events()[0]["data"]["id"], "meeting-ended");
+    // A raw hook gets the message as received (re-serialised compactly).
+    let r = raw.next();
+    assert_eq!(
+        r.events()[0],
+        serde_json::from_str::<serde_json::Value>(&joined).expect("json")
+    );
+    filtered.assert_quiet(Duration::from_millis(200));
+    svc.wait_logged("skipping a message on from-akka-apps-redis-channel: not JSON");
+    svc.wait_logged("not a JSON object");
+}
+
+#[test]
+fn retries_keep_order_and_lose_nothing() {
+    let redis = Redis::start();
+    let rx = HttpReceiver::start();
+    let svc = Service::start(&redis, &[]);
+    svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/"))));
+    // The endpoint fails three times, then works.
+    rx.answer_next(vec![
+        Answer::status(500),
+        Answer::status(503),
+        Answer::status(404),
+    ]);
+    for n in 0..20 {
+        redis.publish(
+            "from-akka-apps-redis-channel",
+            &mapped_event("user-joined", "i", "e", n),
+        );
+    }
+    let mut got = Vec::new();
+    while got.len() < 20 {
+        let r = rx.next();
+        got.push(
+            r.events()[0]["data"]["attributes"]["n"]
+                .as_u64()
+                .expect("n"),
+        );
+    }
+    // The first event was attempted four times, then all in order.
+    assert_eq!(&got[..4], &[0, 0, 0, 0]);
+    let mut rest = got[4..].to_vec();
+    assert_eq!(rest.len(), 16);
+    rest.dedup();
+    assert_eq!(rest, (1..17).collect::<Vec<u64>>());
+    let mut more = Vec::new();
+    while more.len() < 3 {
+        more.push(
+            rx.next().events()[0]["data"]["attributes"]["n"]
+                .as_u64()
+                .expect("n"),
+        );
+    }
+    assert_eq!(more, [17, 18, 19]);
+    rx.assert_quiet(Duration::from_millis(300));
+}
+
+#[test]
+fn redis_restart_while_running() {
+    let mut redis = Redis::start();
+    let rx = HttpReceiver::start();
+    let svc = Service::start(&redis, &[]);
+    let cb = rx.url("/r");
+    svc.create_hook(&format!("callbackURL={}", enc(&cb)));
+    redis.publish(
+        "bigbluebutton:events",
+        r#"{"data":"before","meetingID":"m","event":"TestEvent"}"#,
+    );
+    assert_eq!(rx.next().events()[0]["data"], "before");
+
+    redis.restart();
+    // The API keeps answering meanwhile (the registry is in memory).
+    assert!(svc.call("hooks/list", "").contains("/r"));
+    wait_for("the service to subscribe again", || {
+        (redis.subscribers("bigbluebutton:events") > 0).then_some(())
+    });
+    redis.publish(
+        "bigbluebutton:events",
+        r#"{"data":"after","meetingID":"m","event":"TestEvent"}"#,
+    );
+    assert_eq!(rx.next().events()[0]["data"], "after");
+    svc.wait_logged("Redis subscription lost");
+    svc.wait_logged("Redis subscription is back");
+}

@@ -1,0 +1,174 @@
+//! A whole meeting's life published as raw BBB messages on a real Redis:
+//! what a hook receives, in order, including across a restart of the service
+//! in the middle of the meeting.
+
+mod support;
+
+use serde_json::Value;
+use support::*;
+
+const MEETING: &str = "f00dcafe0123456789abcdef0123456789abcdef-1700000000000";
+
+fn publish_fixture(redis: &Redis, text: &str) {
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let name = serde_json::from_str::<Value>(line).expect("fixture is JSON")["envelope"]
+            ["name"]
+            .as_str()
+            .expect("envelope name")
+            .to_owned();
+        let channel = if name.starts_with("GroupChat") {
+            "from-akka-apps-chat-redis-channel"
+        } else {
+            "from-akka-apps-redis-channel"
+        };
+        redis.publish(channel, line);
+    }
+}
+
+fn next_event(rx: &HttpReceiver) -> Value {
+    let mut events = rx.next().events();
+    assert_eq!(events.len(), 1);
+    events.remove(0)
+}
+
+#[test]
+fn a_meeting_across_a_restart() {
+    let redis = Redis::start();
+    let rx = HttpReceiver::start();
+    let svc = Service::start(&redis, &[]);
+    let url = bbb_webhooks::query::form_encode(&rx.url("/lms"));
+    // A meeting hook by external ID, created before the meeting exists.
+    let hook = svc.create_hook(&format!("callbackURL={url}&meetingID=course-101"));
+
+    publish_fixture(&redis, include_str!("fixtures/meeting-part1.jsonl"));
+    let created = next_event(&rx);
+    assert_eq!(created["data"]["id"], "meeting-created");
+    let meeting = &created["data"]["attributes"]["meeting"];
+    assert_eq!(meeting["internal-meeting-id"], MEETING);
+    assert_eq!(meeting["external-meeting-id"], "course-101");
+    assert_eq!(meeting["name"], "Física <b>101</b>");
+    assert_eq!(meeting["metadata"]["bbb-context"], "lms");
+
+    let alice = next_event(&rx);
+    assert_eq!(alice["data"]["id"], "user-joined");
+    assert_eq!(
+        alice["data"]["attributes"]["user"]["external-user-id"],
+        "lms-user-1"
+    );
+    let bob = next_event(&rx);
+    assert_eq!(bob["data"]["attributes"]["user"]["name"], "Bob \"B\" ✓");
+    let presenter = next_event(&rx);
+    assert_eq!(presenter["data"]["id"], "user-presenter-assigned");
+    assert_eq!(
+        presenter["data"]["attributes"]["user"]["external-user-id"],
+        "lms-user-1"
+    );
+    let chat = next_event(&rx);
+    assert_eq!(chat["data"]["id"], "chat-group-message-sent");
+    assert_eq!(
+        chat["data"]["attributes"]["chat-message"]["message"],
+        "hello <everyone> & welcome"
+    );
+    // The private chat is not delivered: next is Alice leaving.
+    let left = next_event(&rx);
+    assert_eq!(left["data"]["id"], "user-left");
+    assert_eq!(
+        left["data"]["attributes"]["user"]["internal-user-id"],
+        "w_alice"
+    );
+    assert_eq!(
+        left["data"]["attributes"]["meeting"]["external-meeting-id"],
+        "course-101"
+    );
+
+    // Restart in the middle of the meeting: the mappings come back from Redis.
+    // (Once the last delivery is acknowledged, so that it is not sent again.)
+    let mut c = redis.conn();
+    wait_for("the delivery journal to empty", || {
+        let n: usize =
+            redis::Commands::llen(&mut c, format!("bigbluebutton:webhooks:out:queue:{hook}"))
+                .ok()?;
+        (n == 0).then_some(())
+    });
+    svc.kill();
+    let _svc = Service::start(&redis, &[]);
+    publish_fixture(&redis, include_str!("fixtures/meeting-part2.jsonl"));
+    let chat = next_event(&rx);
+    assert_eq!(chat["data"]["id"], "chat-group-message-sent");
+    assert_eq!(
+        chat["data"]["attributes"]["meeting"]["external-meeting-id"],
+        "course-101"
+    );
+    assert_eq!(
+        chat["data"]["attributes"]["chat-message"]["sender"]["external-user-id"],
+        "lms-user-2"
+    );
+    // Bob never left: he gets a user-left before the meeting ends.
+    let left = next_event(&rx);
+    assert_eq!(left["data"]["id"], "user-left");
+    assert_eq!(
+        left["data"]["attributes"]["user"]["external-user-id"],
+        "lms-user-2"
+    );
+    let ended = next_event(&rx);
+    assert_eq!(ended["data"]["id"], "meeting-ended");
+    assert_eq!(
+        ended["data"]["attributes"]["meeting"]["external-meeting-id"],
+        "course-101"
+    );
+    rx.assert_quiet(std::time::Duration::from_millis(300));
+}
+
+#[test]
+fn server_wide_filters_and_raw_hooks() {
+    let redis = Redis::start();
+    let mapped = HttpReceiver::start();
+    let raw = HttpReceiver::start();
+    let svc = Service::start(
+        &redis,
+        &[(
+            "BBB_WEBHOOKS_EXCLUDE_EVENTS",
+            "user-presenter-assigned,chat-group-message-sent",
+        )],
+    );
+    svc.create_hook(&format!(
+        "callbackURL={}",
+        bbb_webhooks::query::form_encode(&mapped.url("/m"))
+    ));
+    svc.create_hook(&format!(
+        "callbackURL={}&getRaw=true",
+        bbb_webhooks::query::form_encode(&raw.url("/r"))
+    ));
+    publish_fixture(&redis, include_str!("fixtures/meeting-part1.jsonl"));
+    let ids: Vec<String> = (0..4)
+        .map(|_| {
+            next_event(&mapped)["data"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        ["meeting-created", "user-joined", "user-joined", "user-left"]
+    );
+    let names: Vec<String> = (0..4)
+        .map(|_| {
+            next_event(&raw)["envelope"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "MeetingCreatedEvtMsg",
+            "UserJoinedMeetingEvtMsg",
+            "UserJoinedMeetingEvtMsg",
+            "UserLeftMeetingEvtMsg"
+        ]
+    );
+    mapped.assert_quiet(std::time::Duration::from_millis(300));
+    raw.assert_quiet(std::time::Duration::from_millis(100));
+}
