@@ -31,6 +31,8 @@ usage: cargo bench --bench throughput -- [options]
   --workers N            BBB_WEBHOOKS_DELIVERY_WORKERS (default: the service's own)
   --request-timeout-ms N BBB_WEBHOOKS_REQUEST_TIMEOUT_MS (default 5000)
   --ceiling N            POSTs of the receiver-ceiling measurement (default 20000)
+  --env KEY=VALUE        extra service environment, e.g. BBB_WEBHOOKS_MULTI_EVENT=20
+                         (repeatable)
   --service-bin PATH     run another build of the service (same environment interface)
                          instead of this crate's bbb-webhooks
   --selftest             check the receiver, parser, Redis and publisher, then exit
@@ -74,6 +76,7 @@ struct Opts {
     request_timeout_ms: u64,
     ceiling: u64,
     binary: String,
+    env: Vec<(String, String)>,
     selftest: bool,
 }
 
@@ -89,6 +92,7 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
         request_timeout_ms: 5000,
         ceiling: 20_000,
         binary: service::OWN_BINARY.to_owned(),
+        env: Vec::new(),
         // Without arguments (cargo test runs bench targets so), only check ourselves.
         selftest: args.is_empty(),
     };
@@ -139,6 +143,13 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
             "--request-timeout-ms" => o.request_timeout_ms = num(value("ms")?, a)? as u64,
             "--ceiling" => o.ceiling = num(value("a count")?, a)? as u64,
             "--service-bin" => o.binary = value("a path")?,
+            "--env" => {
+                let kv = value("KEY=VALUE")?;
+                let (k, v) = kv
+                    .split_once('=')
+                    .ok_or_else(|| format!("--env {kv}: expected KEY=VALUE"))?;
+                o.env.push((k.to_owned(), v.to_owned()));
+            }
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -228,6 +239,7 @@ fn run_scenario(spec: &Spec, o: &Opts, start: Instant, ticks: u64) -> Result<Out
         workers: o.workers,
         request_timeout_ms: o.request_timeout_ms,
         binary: o.binary.clone(),
+        env: o.env.clone(),
     };
     let mut svc = Service::start(&cfg, Duration::from_secs(15))?;
     let pid = svc.guard.pid();
@@ -556,6 +568,9 @@ fn header(o: &Opts) {
         o.workers.map_or("default".into(), |w| w.to_string()),
         o.request_timeout_ms
     );
+    for (k, v) in &o.env {
+        println!("env:     {k}={v}");
+    }
 }
 
 fn main() -> ExitCode {

@@ -262,6 +262,7 @@ fn service_probe() -> Result<(), String> {
         workers: None,
         request_timeout_ms: 5000,
         binary: service::OWN_BINARY.to_owned(),
+        env: Vec::new(),
     };
     let svc = Service::start(&cfg, Duration::from_secs(5))?;
     let rx = Receiver::start(Instant::now());

@@ -112,6 +112,8 @@ pub struct ServiceConfig {
     pub request_timeout_ms: u64,
     /// The binary to run: this crate's own unless another build is to be compared.
     pub binary: String,
+    /// Extra environment, set last (it may override the above).
+    pub env: Vec<(String, String)>,
 }
 
 /// This crate's service binary, as Cargo built it for the bench profile.
@@ -143,6 +145,7 @@ impl Service {
         if let Some(w) = cfg.workers {
             cmd.env("BBB_WEBHOOKS_DELIVERY_WORKERS", w.to_string());
         }
+        cmd.envs(cfg.env.iter().map(|(k, v)| (k, v)));
         let child = cmd
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", cfg.binary))?;
