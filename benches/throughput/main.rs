@@ -28,6 +28,8 @@ usage: cargo bench --bench throughput -- [options]
   --rate N               steady events per second (default 100)
   --seconds S            steady duration in seconds (default 10)
   --timeout S            seconds to wait for deliveries after the last publish (default 60)
+  --stall S              stop waiting earlier when nothing new arrived for S seconds
+                         (default 15; isolation's black holes cost 5 s per attempt)
   --workers N            BBB_WEBHOOKS_DELIVERY_WORKERS (default: the service's own)
   --request-timeout-ms N BBB_WEBHOOKS_REQUEST_TIMEOUT_MS (default 5000)
   --ceiling N            POSTs of the receiver-ceiling measurement (default 20000)
@@ -72,6 +74,7 @@ struct Opts {
     rate: f64,
     seconds: f64,
     timeout: Duration,
+    stall: Duration,
     workers: Option<usize>,
     request_timeout_ms: u64,
     ceiling: u64,
@@ -88,6 +91,7 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
         rate: 100.0,
         seconds: 10.0,
         timeout: Duration::from_secs(60),
+        stall: Duration::from_secs(15),
         workers: None,
         request_timeout_ms: 5000,
         ceiling: 20_000,
@@ -139,6 +143,7 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
             "--rate" => o.rate = num(value("a rate")?, a)?,
             "--seconds" => o.seconds = num(value("seconds")?, a)?,
             "--timeout" => o.timeout = Duration::from_secs_f64(num(value("seconds")?, a)?),
+            "--stall" => o.stall = Duration::from_secs_f64(num(value("seconds")?, a)?),
             "--workers" => o.workers = Some(num(value("a count")?, a)? as usize),
             "--request-timeout-ms" => o.request_timeout_ms = num(value("ms")?, a)? as u64,
             "--ceiling" => o.ceiling = num(value("a count")?, a)? as u64,
@@ -203,6 +208,8 @@ struct Outcome {
     black_holes: usize,
     events: u64,
     completed: bool,
+    /// Why waiting stopped, when not complete.
+    stop_reason: &'static str,
     /// First publish to last unique arrival.
     span: Duration,
     publish: Duration,
@@ -300,7 +307,7 @@ fn run_scenario(spec: &Spec, o: &Opts, start: Instant, ticks: u64) -> Result<Out
     let first_publish_ns = start.elapsed().as_nanos() as u64;
     let publish = publisher.run(spec.events, spec.rate)?;
     let expected = spec.hooks as u64 * spec.events;
-    let completed = receiver.wait_until(Instant::now() + o.timeout, |r| r.unique >= expected);
+    let (completed, stop_reason) = wait_for_all(&receiver, expected, o, start);
     let cpu1 = service::cpu_ticks(pid).unwrap_or(cpu0);
     let probe = prober.finish();
     // A short window for late duplicates.
@@ -326,6 +333,7 @@ fn run_scenario(spec: &Spec, o: &Opts, start: Instant, ticks: u64) -> Result<Out
         black_holes: spec.black_holes,
         events: spec.events,
         completed,
+        stop_reason,
         span,
         publish,
         rate,
@@ -342,6 +350,31 @@ fn run_scenario(spec: &Spec, o: &Opts, start: Instant, ticks: u64) -> Result<Out
         cpu_s: cpu1.saturating_sub(cpu0) as f64 / ticks as f64,
         probe,
     })
+}
+
+/// Waits until `expected` unique deliveries arrived, at most `--timeout`, and gives up
+/// early when nothing new arrived for `--stall` (e.g. the service dropped events).
+fn wait_for_all(
+    receiver: &Receiver,
+    expected: u64,
+    o: &Opts,
+    start: Instant,
+) -> (bool, &'static str) {
+    let waiting_since = start.elapsed();
+    let hard = Instant::now() + o.timeout;
+    loop {
+        let step = (Instant::now() + Duration::from_millis(500)).min(hard);
+        if receiver.wait_until(step, |r| r.unique >= expected) {
+            return (true, "");
+        }
+        if Instant::now() >= hard {
+            return (false, "NO (timed out)");
+        }
+        let last = Duration::from_nanos(receiver.lock().last_unique_ns).max(waiting_since);
+        if start.elapsed().saturating_sub(last) >= o.stall {
+            return (false, "NO (stalled: nothing new for --stall)");
+        }
+    }
 }
 
 /// The receiver's ceiling: deliveries/s of 10 keep-alive clients POSTing straight to it.
@@ -369,7 +402,7 @@ fn print_outcome(o: &Outcome, ceiling: Option<f64>) {
         o.events,
         q.expected
     );
-    let done = if o.completed { "yes" } else { "NO (timed out)" };
+    let done = if o.completed { "yes" } else { o.stop_reason };
     println!(
         "  completed      {done}; published in {:.3} s, last arrival {:.3} s after first publish",
         o.publish.as_secs_f64(),
