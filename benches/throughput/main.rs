@@ -32,7 +32,8 @@ usage: cargo bench --bench throughput -- [options]
                          (default 15; isolation's black holes cost 5 s per attempt)
   --workers N            BBB_WEBHOOKS_DELIVERY_WORKERS (default: the service's own)
   --request-timeout-ms N BBB_WEBHOOKS_REQUEST_TIMEOUT_MS (default 5000)
-  --ceiling N            POSTs of the receiver-ceiling measurement (default 20000)
+  --ceiling N            POSTs of the receiver-ceiling measurement before each burst
+                         (default 20000)
   --env KEY=VALUE        extra service environment, e.g. BBB_WEBHOOKS_MULTI_EVENT=20
                          (repeatable)
   --service-bin PATH     run another build of the service (same environment interface)
@@ -226,6 +227,10 @@ struct Outcome {
     hwm_kb: u64,
     cpu_s: f64,
     probe: ProbeResult,
+    /// Receiver ceiling measured before the scenario (deliveries/s, failed POSTs).
+    ceiling: Option<(f64, u64)>,
+    /// /proc/loadavg before the scenario.
+    load_before: String,
 }
 
 impl Outcome {
@@ -349,6 +354,8 @@ fn run_scenario(spec: &Spec, o: &Opts, start: Instant, ticks: u64) -> Result<Out
         hwm_kb,
         cpu_s: cpu1.saturating_sub(cpu0) as f64 / ticks as f64,
         probe,
+        ceiling: None,
+        load_before: String::new(),
     })
 }
 
@@ -388,7 +395,7 @@ fn measure_ceiling(count: u64, start: Instant) -> Result<(f64, u64), String> {
     Ok((unique as f64 / took.as_secs_f64(), failed))
 }
 
-fn print_outcome(o: &Outcome, ceiling: Option<f64>) {
+fn print_outcome(o: &Outcome, opts: &Opts, baseline: Option<&Outcome>) {
     let q = &o.quality;
     println!(
         "\n== {}: {} hooks{} x {} events = {} deliveries",
@@ -408,10 +415,18 @@ fn print_outcome(o: &Outcome, ceiling: Option<f64>) {
         o.publish.as_secs_f64(),
         o.span.as_secs_f64()
     );
-    let frac = ceiling
-        .map(|c| format!(" ({:.2} of ceiling {c:.0}/s)", o.rate / c))
+    let frac = o
+        .ceiling
+        .map(|(c, _)| format!(" ({:.2} of the receiver ceiling)", o.rate / c))
         .unwrap_or_default();
     println!("  deliveries/s   {:.0}{frac}", o.rate);
+    if let Some((c, failed)) = o.ceiling {
+        println!(
+            "  ceiling        {c:.0}/s: {} POSTs of 1 event from 10 keep-alive clients straight to the receiver, {failed} failed",
+            opts.ceiling
+        );
+    }
+    println!("  load average   {} (before)", o.load_before);
     let l = &o.latency;
     println!(
         "  latency ms     p50 {}  p90 {}  p99 {}  max {}  (n={})",
@@ -421,6 +436,21 @@ fn print_outcome(o: &Outcome, ceiling: Option<f64>) {
         ms(l.max),
         l.count
     );
+    if let Some(b) = baseline {
+        let (w, wo) = (&o.latency, &b.latency);
+        println!(
+            "  vs {:<11} healthy hooks with / without the silent ones: p50 {} / {}  p90 {} / {}  p99 {} / {}  max {} / {}",
+            b.name,
+            ms(w.p50),
+            ms(wo.p50),
+            ms(w.p90),
+            ms(wo.p90),
+            ms(w.p99),
+            ms(wo.p99),
+            ms(w.max),
+            ms(wo.max)
+        );
+    }
     println!(
         "  lost/dup/ooo   {} / {} / {}  (unexpected {}, other events {}, malformed {})",
         q.lost, q.duplicated, q.out_of_order, q.unexpected, o.other_events, o.malformed
@@ -470,7 +500,7 @@ fn target(name: &str, measured: Option<String>, pass: Option<bool>) {
     );
 }
 
-fn summary(outcomes: &[Outcome], ceiling: Option<f64>) {
+fn summary(outcomes: &[Outcome]) {
     let find = |n: &str| outcomes.iter().find(|o| o.name == n);
     println!("\n== summary (targets)");
     let b = find("burst10");
@@ -481,9 +511,10 @@ fn summary(outcomes: &[Outcome], ceiling: Option<f64>) {
     );
     target(
         "burst10 >= 1/3 of the receiver ceiling",
-        b.zip(ceiling)
-            .map(|(b, c)| format!("{:.2} of {c:.0}/s", b.rate / c)),
-        b.zip(ceiling).map(|(b, c)| b.rate * 3.0 >= c),
+        b.and_then(|b| b.ceiling.map(|(c, _)| (b.rate, c)))
+            .map(|(r, c)| format!("{:.2} of {c:.0}/s", r / c)),
+        b.and_then(|b| b.ceiling.map(|(c, _)| (b.rate, c)))
+            .map(|(r, c)| r * 3.0 >= c),
     );
     for o in outcomes {
         let q = &o.quality;
@@ -552,6 +583,12 @@ fn summary(outcomes: &[Outcome], ceiling: Option<f64>) {
         cpu.map(|c| format!("{c:.4} ms")),
         cpu.map(|c| c < 0.05),
     );
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 fn command_output(program: &str, args: &[&str]) -> Option<String> {
@@ -625,26 +662,32 @@ fn main() -> ExitCode {
     header(&o);
     let start = Instant::now();
     let ticks = service::clock_ticks();
-    let ceiling = match measure_ceiling(o.ceiling, start) {
-        Ok((rate, failed)) => {
-            println!(
-                "\nreceiver ceiling: {rate:.0} deliveries/s ({} POSTs of one event each from 10 keep-alive clients, {failed} failed)",
-                o.ceiling
-            );
-            Some(rate)
-        }
-        Err(e) => {
-            println!("\nreceiver ceiling: not measured: {e}");
-            None
-        }
-    };
     let mut outcomes = Vec::new();
     let mut failed = false;
     for &s in &o.scenarios {
         let spec = Spec::of(s, &o);
+        let load_before = loadavg();
+        // The ceiling is taken right before each burst, alone on the machine, because
+        // it moves with whatever else the host runs.
+        let ceiling = if spec.rate.is_none() {
+            match measure_ceiling(o.ceiling, start) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    println!("\n({}: receiver ceiling not measured: {e})", s.name());
+                    None
+                }
+            }
+        } else {
+            None
+        };
         match run_scenario(&spec, &o, start, ticks) {
-            Ok(out) => {
-                print_outcome(&out, ceiling);
+            Ok(mut out) => {
+                out.ceiling = ceiling;
+                out.load_before = load_before;
+                let baseline = (out.black_holes > 0)
+                    .then(|| outcomes.iter().find(|b: &&Outcome| b.name == "steady"))
+                    .flatten();
+                print_outcome(&out, &o, baseline);
                 outcomes.push(out);
             }
             Err(e) => {
@@ -653,7 +696,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    summary(&outcomes, ceiling);
+    summary(&outcomes);
     if failed {
         ExitCode::FAILURE
     } else {
