@@ -159,19 +159,44 @@ impl Publisher {
     /// Returns the publish duration.
     pub fn run(&mut self, count: u64, rate: Option<f64>) -> Result<Duration, String> {
         let t0 = Instant::now();
-        for seq in 0..count {
-            if let Some(rate) = rate {
-                let due = t0 + Duration::from_secs_f64(seq as f64 / rate);
-                let now = Instant::now();
-                if due > now {
-                    std::thread::sleep(due - now);
+        match rate {
+            None => {
+                // A burst is sent in pipelines of BURST_PIPELINE commands, so that the
+                // publisher's round trips do not pace the burst. Each message is stamped
+                // as it is built, right before its pipeline is sent.
+                let mut seq = 0;
+                while seq < count {
+                    let end = (seq + BURST_PIPELINE).min(count);
+                    let mut pipe = redis::pipe();
+                    for s in seq..end {
+                        let sent = self.start.elapsed().as_nanos() as u64;
+                        pipe.cmd("PUBLISH")
+                            .arg(CHAT_CHANNEL)
+                            .arg(chat(self.kind, &format!("bench seq={s} sent={sent}")))
+                            .ignore();
+                    }
+                    pipe.query::<()>(&mut self.con)
+                        .map_err(|e| format!("PUBLISH pipeline on {CHAT_CHANNEL}: {e}"))?;
+                    seq = end;
                 }
             }
-            self.event(seq)?;
+            Some(rate) => {
+                for seq in 0..count {
+                    let due = t0 + Duration::from_secs_f64(seq as f64 / rate);
+                    let now = Instant::now();
+                    if due > now {
+                        std::thread::sleep(due - now);
+                    }
+                    self.event(seq)?;
+                }
+            }
         }
         Ok(t0.elapsed())
     }
 }
+
+/// Messages per Redis pipeline in a burst.
+const BURST_PIPELINE: u64 = 32;
 
 /// The callback body of one bench event, as the service would POST it.
 pub fn form_body(seq: u64, sent_ns: u64) -> String {

@@ -220,7 +220,8 @@ fn redis_publisher() -> Result<(), String> {
         "PUBSUB NUMSUB sees the subscriber",
     )?;
     publisher.run(3, Some(1000.0))?;
-    for want in 0..3u64 {
+    publisher.run(40, None)?;
+    for want in (0..3u64).chain(0..40) {
         let msg = ps.get_message().map_err(|e| format!("no message: {e}"))?;
         let payload: String = msg.get_payload().map_err(|e| e.to_string())?;
         let v: Value = serde_json::from_str(&payload).map_err(|e| e.to_string())?;
