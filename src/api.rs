@@ -6,18 +6,41 @@
 
 use std::sync::Arc;
 
-use crossbeam_channel::Sender;
+use crossbeam_channel::{bounded, Receiver, Sender};
 
 use crate::checksum;
 use crate::config::Config;
 use crate::delivery::{HookStatus, Input, StatusMap};
 use crate::hooks::{self, Hook, SharedRegistry};
+use crate::http;
 use crate::query;
 use crate::store::Conn;
 use crate::xml;
 
 const XML: &str = "text/xml; charset=utf-8";
 const TEXT: &str = "text/plain; charset=utf-8";
+
+/// A request for the API thread, with where to send the answer.
+pub type Call = (http::Request, Sender<http::Response>);
+
+/// Calls queued for the API thread; when full, connection threads wait.
+const CALL_QUEUE: usize = 256;
+
+/// The HTTP handler that passes requests to the API thread and waits for
+/// its answer; and the receiving end for [`Api::serve`].
+pub fn handler() -> (http::Handler, Receiver<Call>) {
+    let (tx, rx) = bounded::<Call>(CALL_QUEUE);
+    let handler: http::Handler = Arc::new(move |req| {
+        let (reply_tx, reply_rx) = bounded(1);
+        if tx.send((req, reply_tx)).is_err() {
+            return http::Response::new(503, TEXT, "stopping\n");
+        }
+        reply_rx
+            .recv()
+            .unwrap_or_else(|_| http::Response::new(503, TEXT, "stopping\n"))
+    });
+    (handler, rx)
+}
 
 /// An answer, before it is written to the socket.
 #[derive(Debug, PartialEq, Eq)]
@@ -111,23 +134,17 @@ enum Created {
 }
 
 impl Api {
-    /// Serves requests until `server` is unblocked.
-    pub fn serve(mut self, server: Arc<tiny_http::Server>) {
-        for rq in server.incoming_requests() {
-            let reply = self.handle(rq.method().as_str(), rq.url());
-            let mut resp =
-                tiny_http::Response::from_string(reply.body).with_status_code(reply.status);
-            if let Ok(h) = tiny_http::Header::from_bytes("Content-Type", reply.content_type) {
-                resp.add_header(h);
+    /// Answers the requests sent on `calls` until every sender is gone.
+    /// The connection threads of [`crate::http`] parse; this one thread
+    /// answers, so registry changes happen one at a time.
+    pub fn serve(mut self, calls: Receiver<Call>) {
+        for (req, reply) in calls.iter() {
+            let r = self.handle(&req.method, &req.target);
+            let mut resp = http::Response::new(r.status, r.content_type, r.body);
+            if r.status == 405 {
+                resp.headers.push(("Allow", "GET".to_owned()));
             }
-            if reply.status == 405 {
-                if let Ok(h) = tiny_http::Header::from_bytes("Allow", "GET") {
-                    resp.add_header(h);
-                }
-            }
-            if let Err(e) = rq.respond(resp) {
-                log::debug!("could not send an API answer: {e}");
-            }
+            let _ = reply.send(resp);
         }
     }
 

@@ -39,6 +39,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("BBB_WEBHOOKS_INCLUDE_EVENTS", "", "event ids delivered, comma-separated; unset: all"),
     ("BBB_WEBHOOKS_EXCLUDE_EVENTS", "", "event ids never delivered, comma-separated"),
     ("BBB_WEBHOOKS_MEETING_TTL_SECS", "604800", "a meeting's ID mappings are forgotten after this long without events"),
+    ("BBB_WEBHOOKS_API_MAX_REQUEST_BYTES", "16384", "largest API request: its URL, its headers and its body each"),
     ("BBB_WEBHOOKS_MAX_HOOKS", "10000", "most hooks that can be registered"),
     ("BBB_WEBHOOKS_GET_RAW", "true", "whether hooks may ask for raw events (getRaw)"),
     ("BBB_WEBHOOKS_LOG_LEVEL", "info", "off, error, warn, info, debug or trace"),
@@ -121,6 +122,8 @@ pub struct Config {
     pub exclude_events: Vec<String>,
     /// `BBB_WEBHOOKS_MEETING_TTL_SECS`.
     pub meeting_ttl: Duration,
+    /// `BBB_WEBHOOKS_API_MAX_REQUEST_BYTES`.
+    pub api_max_request_bytes: usize,
     /// `BBB_WEBHOOKS_MAX_HOOKS`.
     pub max_hooks: usize,
     /// `BBB_WEBHOOKS_GET_RAW`.
@@ -393,6 +396,11 @@ impl Config {
                     .map(Duration::from_secs)
             },
         )?;
+        let api_max_request_bytes = v.parse(
+            "BBB_WEBHOOKS_API_MAX_REQUEST_BYTES",
+            "a number of bytes from 1024",
+            |s| s.parse::<usize>().ok().filter(|n| *n >= 1024),
+        )?;
         let max_hooks = v.parse("BBB_WEBHOOKS_MAX_HOOKS", "a number from 1", |s| {
             s.parse::<usize>().ok().filter(|n| *n > 0)
         })?;
@@ -422,6 +430,7 @@ impl Config {
             include_events,
             exclude_events,
             meeting_ttl,
+            api_max_request_bytes,
             max_hooks,
             get_raw,
             log_level,

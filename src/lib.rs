@@ -24,6 +24,7 @@ pub mod config;
 pub mod delivery;
 pub mod error;
 pub mod hooks;
+pub mod http;
 pub mod ingest;
 pub mod mapping;
 pub mod metrics;

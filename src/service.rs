@@ -1,7 +1,7 @@
 //! Wiring: loads the hooks, starts delivery, ingest and the API in that
 //! order, and stops them in the reverse order. Holds no logic of its own.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
@@ -14,14 +14,19 @@ use crate::config::Config;
 use crate::delivery::Delivery;
 use crate::error::{Error, Result};
 use crate::hooks::{self, Hook, Registry, SharedRegistry};
+use crate::http;
 use crate::ingest::Ingest;
 use crate::metrics::Metrics;
 use crate::store::Conn;
 
+/// Threads reading API connections (the answers come from one API thread):
+/// enough that a few slow clients do not hold up the others.
+const API_CONNECTION_THREADS: usize = 32;
+
 /// The running service.
 pub struct Service {
     api_addr: SocketAddr,
-    server: Arc<tiny_http::Server>,
+    server: http::Server,
     api: JoinHandle<()>,
     ingest: JoinHandle<()>,
     ingest_stop: Sender<()>,
@@ -36,14 +41,12 @@ impl Service {
     /// loads the hooks; `stop` ends that wait early.
     pub fn start(config: Config, stop: &Receiver<()>) -> Result<Service> {
         let config = Arc::new(config);
-        let server = tiny_http::Server::http(config.api_bind).map_err(|e| {
+        let listener = TcpListener::bind(config.api_bind).map_err(|e| {
             Error::Other(format!(
                 "cannot listen on {} (BBB_WEBHOOKS_API_BIND): {e}",
                 config.api_bind
             ))
         })?;
-        let server = Arc::new(server);
-        let api_addr = server.server_addr().to_ip().unwrap_or(config.api_bind);
         let metrics = Arc::new(Metrics::default());
         let mut conn = Conn::new(&config.redis_url)?;
         let registry: SharedRegistry = Arc::new(RwLock::new(Registry::default()));
@@ -82,10 +85,16 @@ impl Service {
             delivery: delivery.sender(),
             conn,
         };
-        let api_server = server.clone();
+        let (handler, calls) = crate::api::handler();
         let api = std::thread::Builder::new()
             .name("api".into())
-            .spawn(move || api.serve(api_server))?;
+            .spawn(move || api.serve(calls))?;
+        let limits = http::Limits {
+            max_request_bytes: config.api_max_request_bytes,
+            threads: API_CONNECTION_THREADS,
+        };
+        let server = http::Server::from_listener(listener, limits, handler)?;
+        let api_addr = server.addr();
         log::info!("API listening on http://{api_addr}{}", config.api_path);
         Ok(Service {
             api_addr,
@@ -113,7 +122,7 @@ impl Service {
     /// Stops taking requests and messages, lets deliveries in flight finish
     /// and leaves the rest queued in Redis.
     pub fn shutdown(self) {
-        self.server.unblock();
+        self.server.stop();
         let _ = self.api.join();
         let _ = self.ingest_stop.send(());
         let _ = self.ingest.join();

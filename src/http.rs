@@ -1,0 +1,429 @@
+//! A small, bounded HTTP/1.1 server for the API and other local endpoints:
+//! one accept thread, a fixed pool of connection threads, and every part of
+//! a request bounded (head size, body size, time). It parses requests and
+//! writes answers; what to answer is the handler's business.
+//!
+//! Why not a general HTTP library: the API only needs GET, and a server that
+//! allocates or waits on whatever a client announces (a huge
+//! `Content-Length`, a header line without end) can be taken down by one
+//! request. Here an oversized part gets its 413, 414 or 431 and the
+//! connection is closed without reading the rest.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+
+/// How long a connection may take to send one whole request (counted from
+/// the end of the previous answer), so a client that trickles bytes cannot
+/// hold a thread for longer.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
+/// How long writing an answer may take.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Requests served on one connection before it is closed.
+const MAX_REQUESTS_PER_CONNECTION: usize = 1000;
+/// Connections accepted but not yet taken by a connection thread; more get 503.
+const BACKLOG: usize = 1024;
+/// Stack of a connection thread: parsing needs little.
+const STACK_SIZE: usize = 256 * 1024;
+
+/// A parsed request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub method: String,
+    /// The request target as received: path and query.
+    pub target: String,
+    /// `HTTP/1.0` or `HTTP/1.1`.
+    pub version: String,
+    /// Header names lower-case, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// The first header named `name` (lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// An answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Response {
+        Response {
+            status,
+            headers: vec![("Content-Type", content_type.to_owned())],
+            body: body.into(),
+        }
+    }
+}
+
+/// Limits of one server.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest request line, header block and body, each, in bytes.
+    pub max_request_bytes: usize,
+    /// Connection threads.
+    pub threads: usize,
+}
+
+/// Answers requests; called from the connection threads.
+pub type Handler = Arc<dyn Fn(Request) -> Response + Send + Sync>;
+
+/// A running server.
+pub struct Server {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Listens on `addr` and serves with `handler`.
+    pub fn start(addr: SocketAddr, limits: Limits, handler: Handler) -> io::Result<Server> {
+        Server::from_listener(TcpListener::bind(addr)?, limits, handler)
+    }
+
+    pub fn from_listener(
+        listener: TcpListener,
+        limits: Limits,
+        handler: Handler,
+    ) -> io::Result<Server> {
+        let addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = bounded::<TcpStream>(BACKLOG);
+        let mut threads = Vec::with_capacity(limits.threads + 1);
+        for n in 0..limits.threads.max(1) {
+            let rx: Receiver<TcpStream> = rx.clone();
+            let handler = handler.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("http-{n}"))
+                    .stack_size(STACK_SIZE)
+                    .spawn(move || {
+                        for stream in rx.iter() {
+                            serve_connection(stream, limits, &handler);
+                        }
+                    })?,
+            );
+        }
+        let accept_stop = stop.clone();
+        threads.push(
+            std::thread::Builder::new()
+                .name("http-accept".into())
+                .spawn(move || accept(listener, tx, &accept_stop))?,
+        );
+        Ok(Server {
+            addr,
+            stop,
+            threads,
+        })
+    }
+
+    /// The address listened on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets the connection threads finish their current
+    /// connection (bounded by the timeouts) and joins them.
+    pub fn stop(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept thread.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
+fn accept(listener: TcpListener, tx: Sender<TcpStream>, stop: &AtomicBool) {
+    for stream in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let stream = match stream {
+            Ok(s) => s,
+            Err(e) => {
+                log::debug!("accept failed: {e}");
+                continue;
+            }
+        };
+        match tx.try_send(stream) {
+            Ok(()) => {}
+            Err(TrySendError::Full(mut s)) => {
+                let _ = s.set_write_timeout(Some(Duration::from_secs(1)));
+                let _ = write_response(&mut s, &Response::new(503, "text/plain", "busy\n"), false);
+            }
+            Err(TrySendError::Disconnected(_)) => break,
+        }
+    }
+}
+
+/// Why a request could not be read.
+#[derive(Debug, PartialEq, Eq)]
+enum ReadError {
+    /// The connection closed or timed out between requests: nothing to answer.
+    Closed,
+    /// Answer with this status and close.
+    Status(u16),
+}
+
+/// A socket reader that fails once a deadline has passed, however the
+/// bytes trickle in.
+struct DeadlineReader {
+    stream: TcpStream,
+    deadline: Instant,
+}
+
+impl Read for DeadlineReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buf)
+    }
+}
+
+fn serve_connection(stream: TcpStream, limits: Limits, handler: &Handler) {
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let _ = stream.set_nodelay(true);
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(DeadlineReader {
+        stream: read_half,
+        deadline: Instant::now() + REQUEST_DEADLINE,
+    });
+    let mut writer = stream;
+    for _ in 0..MAX_REQUESTS_PER_CONNECTION {
+        reader.get_mut().deadline = Instant::now() + REQUEST_DEADLINE;
+        match read_request(&mut reader, limits.max_request_bytes) {
+            Ok(req) => {
+                let keep_alive = wants_keep_alive(&req);
+                let head = req.method == "HEAD";
+                let mut resp = handler(req);
+                if head {
+                    resp.body.clear();
+                }
+                if write_response(&mut writer, &resp, keep_alive).is_err() || !keep_alive {
+                    break;
+                }
+            }
+            Err(ReadError::Closed) => break,
+            Err(ReadError::Status(status)) => {
+                let text = match status {
+                    413 => "request body too large\n",
+                    414 => "request line too long\n",
+                    431 => "request headers too large\n",
+                    _ => "bad request\n",
+                };
+                let _ = write_response(
+                    &mut writer,
+                    &Response::new(status, "text/plain", text),
+                    false,
+                );
+                break;
+            }
+        }
+    }
+    let _ = writer.shutdown(Shutdown::Both);
+}
+
+fn wants_keep_alive(req: &Request) -> bool {
+    let conn = req.header("connection").map(str::to_ascii_lowercase);
+    match conn.as_deref() {
+        Some(c) if c.contains("close") => false,
+        Some(c) if c.contains("keep-alive") => true,
+        _ => req.version == "HTTP/1.1",
+    }
+}
+
+/// Reads one line of at most `max` bytes (without its line end).
+fn read_line(reader: &mut impl BufRead, max: usize, too_long: u16) -> Result<Vec<u8>, ReadError> {
+    let mut line = Vec::new();
+    let mut limited = reader.take(max as u64 + 2);
+    match limited.read_until(b'\n', &mut line) {
+        Ok(0) => return Err(ReadError::Closed),
+        Ok(_) => {}
+        Err(_) => return Err(ReadError::Closed),
+    }
+    if line.last() != Some(&b'\n') {
+        return Err(if line.len() > max {
+            ReadError::Status(too_long)
+        } else {
+            ReadError::Closed
+        });
+    }
+    line.pop();
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    Ok(line)
+}
+
+fn read_request(reader: &mut impl BufRead, max: usize) -> Result<Request, ReadError> {
+    // Blank lines before a request are allowed (RFC 9112, 2.2).
+    let mut line = read_line(reader, max, 414)?;
+    while line.is_empty() {
+        line = read_line(reader, max, 414)?;
+    }
+    let line = String::from_utf8(line).map_err(|_| ReadError::Status(400))?;
+    let mut parts = line.split(' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ReadError::Status(400));
+    };
+    let valid_method = !method.is_empty() && method.bytes().all(|b| b.is_ascii_uppercase());
+    if !valid_method || !target.starts_with('/') || !version.starts_with("HTTP/1.") {
+        return Err(ReadError::Status(400));
+    }
+    let mut headers = Vec::new();
+    let mut header_bytes = 0;
+    loop {
+        let h = read_line(reader, max, 431)?;
+        header_bytes += h.len() + 2;
+        if header_bytes > max {
+            return Err(ReadError::Status(431));
+        }
+        if h.is_empty() {
+            break;
+        }
+        let h = String::from_utf8(h).map_err(|_| ReadError::Status(400))?;
+        let Some((k, v)) = h.split_once(':') else {
+            return Err(ReadError::Status(400));
+        };
+        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+    }
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if find("transfer-encoding").is_some() {
+        // Bodies are small here; a chunked one is refused rather than parsed.
+        return Err(ReadError::Status(411));
+    }
+    let len = match find("content-length") {
+        None => 0,
+        Some(v) => v.parse::<u64>().map_err(|_| ReadError::Status(400))?,
+    };
+    if len > max as u64 {
+        return Err(ReadError::Status(413));
+    }
+    let mut body = vec![0; len as usize];
+    reader
+        .read_exact(&mut body)
+        .map_err(|_| ReadError::Closed)?;
+    Ok(Request {
+        method: method.to_owned(),
+        target: target.to_owned(),
+        version: version.to_owned(),
+        headers,
+        body,
+    })
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
+
+fn write_response(w: &mut impl Write, resp: &Response, keep_alive: bool) -> io::Result<()> {
+    let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
+    for (k, v) in &resp.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n", resp.body.len()));
+    head.push_str(if keep_alive {
+        "Connection: keep-alive\r\n\r\n"
+    } else {
+        "Connection: close\r\n\r\n"
+    });
+    w.write_all(head.as_bytes())?;
+    w.write_all(&resp.body)?;
+    w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &str, max: usize) -> Result<Request, ReadError> {
+        read_request(&mut BufReader::new(raw.as_bytes()), max)
+    }
+
+    #[test]
+    fn parses_a_get() {
+        let r = parse("GET /a?b=c HTTP/1.1\r\nHost: x\r\nX-Y:  z \r\n\r\n", 1024).expect("parses");
+        assert_eq!(r.method, "GET");
+        assert_eq!(r.target, "/a?b=c");
+        assert_eq!(r.header("x-y"), Some("z"));
+        assert!(r.body.is_empty());
+    }
+
+    #[test]
+    fn bounds_every_part() {
+        let long_line = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(2000));
+        assert_eq!(parse(&long_line, 1024), Err(ReadError::Status(414)));
+        let long_header = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(2000));
+        assert_eq!(parse(&long_header, 1024), Err(ReadError::Status(431)));
+        let many = format!("GET / HTTP/1.1\r\n{}\r\n", "X: y\r\n".repeat(500));
+        assert_eq!(parse(&many, 1024), Err(ReadError::Status(431)));
+        let huge_body = "POST / HTTP/1.1\r\nContent-Length: 99999999999999999\r\n\r\nabc";
+        assert_eq!(parse(huge_body, 1024), Err(ReadError::Status(413)));
+        let chunked = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+        assert_eq!(parse(chunked, 1024), Err(ReadError::Status(411)));
+    }
+
+    #[test]
+    fn refuses_garbage() {
+        for raw in [
+            "HELLO\r\n\r\n",
+            "GET / HTTP/1.1 extra\r\n\r\n",
+            "get / HTTP/1.1\r\n\r\n",
+            "GET nopath HTTP/1.1\r\n\r\n",
+            "GET / SPDY/3\r\n\r\n",
+            "GET / HTTP/1.1\r\nno colon\r\n\r\n",
+            "GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+        ] {
+            assert_eq!(parse(raw, 1024), Err(ReadError::Status(400)), "{raw:?}");
+        }
+        assert_eq!(parse("", 1024), Err(ReadError::Closed));
+        assert_eq!(
+            read_request(
+                &mut BufReader::new(&b"GET /\xff HTTP/1.1\r\n\r\n"[..]),
+                1024
+            ),
+            Err(ReadError::Status(400))
+        );
+    }
+}

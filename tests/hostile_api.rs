@@ -1,0 +1,274 @@
+//! Hostile and broken API input over real sockets: oversized parts, garbage
+//! request lines, odd methods, bad encodings, a load of concurrent requests
+//! next to a flood of Redis messages, and the secret kept out of the logs.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use bbb_webhooks::checksum::Algorithm;
+use support::*;
+
+/// Sends raw bytes to the API's host and returns the whole answer.
+fn raw(svc: &Service, bytes: &[u8]) -> String {
+    let host = svc
+        .api
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("host");
+    let mut s = TcpStream::connect(host).expect("connect");
+    s.set_read_timeout(Some(WAIT)).expect("timeout");
+    // The server may answer and close before reading everything.
+    let _ = s.write_all(bytes);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn status(resp: &str) -> u16 {
+    resp.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {resp:?}"))
+}
+
+#[test]
+fn oversized_and_malformed_requests_get_clear_answers() {
+    let redis = Redis::start();
+    let svc = Service::start(&redis, &[]);
+    let path = svc
+        .api
+        .trim_start_matches("http://")
+        .split_once('/')
+        .map(|(_, p)| format!("/{p}"))
+        .expect("path");
+
+    let long = format!(
+        "GET {path}/hooks/list?meetingID={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "a".repeat(100_000)
+    );
+    let r = raw(&svc, long.as_bytes());
+    assert_eq!(status(&r), 414, "{r}");
+    assert!(r.contains("request line too long"), "{r}");
+
+    let big_header = format!(
+        "GET {path}/hooks/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
+        "b".repeat(20_000)
+    );
+    assert_eq!(status(&raw(&svc, big_header.as_bytes())), 431);
+
+    let big_body = format!(
+        "POST {path}/hooks/create HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 1000000\r\n\r\n{}",
+        "c".repeat(1000)
+    );
+    assert_eq!(status(&raw(&svc, big_body.as_bytes())), 413);
+
+    // A body announced far beyond memory, or chunked: refused, not read.
+    let r = raw(
+        &svc,
+        format!("GET {path}/hooks/ping HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000000000\r\n\r\nabc").as_bytes(),
+    );
+    assert_eq!(status(&r), 413, "{r}");
+    let r = raw(
+        &svc,
+        format!("POST {path}/hooks/create HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffff\r\n").as_bytes(),
+    );
+    assert_eq!(status(&r), 411, "{r}");
+
+    // Clients that connect and send nothing do not hold up the others.
+    let idle: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            TcpStream::connect(
+                svc.api
+                    .trim_start_matches("http://")
+                    .split('/')
+                    .next()
+                    .expect("host"),
+            )
+            .expect("connect")
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    assert_eq!(http_get(&format!("{}/hooks/ping", svc.api)).0, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(idle);
+
+    for garbage in [
+        &b"HELLO\r\n\r\n"[..],
+        b"GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"\x00\x01\x02\r\n\r\n",
+    ] {
+        assert_eq!(status(&raw(&svc, garbage)), 400, "{garbage:?}");
+    }
+    for method in ["PUT", "DELETE", "OPTIONS", "PATCH", "BREW"] {
+        let r = raw(
+            &svc,
+            format!("{method} {path}/hooks/list HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        );
+        assert_eq!(status(&r), 405, "{method}: {r}");
+        assert!(r.contains("methodNotAllowed"));
+    }
+    let r = raw(
+        &svc,
+        b"DELETE /other HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status(&r), 404);
+
+    // Odd but signed queries: bad percent-encoding, repeats, empties.
+    for q in [
+        "callbackURL=http%3A%2F%2F127.0.0.1%3A9%2F%ZZ%4",
+        "callbackURL=http%3A%2F%2F127.0.0.1%3A9%2Frep&callbackURL=http%3A%2F%2Fother%2F&&&=&meetingID=",
+        "callbackURL=http%3A%2F%2F127.0.0.1%3A9%2F%FF%FE",
+    ] {
+        let body = svc.call("hooks/create", q);
+        assert!(body.contains("<returncode>SUCCESS</returncode>"), "{q}: {body}");
+    }
+    let list = svc.call("hooks/list", "");
+    assert!(
+        list.contains("<![CDATA[http://127.0.0.1:9/%ZZ%4]]>"),
+        "{list}"
+    );
+    assert!(
+        list.contains("<![CDATA[http://127.0.0.1:9/rep]]>"),
+        "first value wins: {list}"
+    );
+    assert!(
+        list.contains("\u{FFFD}"),
+        "invalid UTF-8 is replaced: {list}"
+    );
+
+    // Replaying a create URL only gives the duplicate warning.
+    let url = svc.url(
+        "hooks/create",
+        "callbackURL=http%3A%2F%2F127.0.0.1%3A9%2Freplay",
+    );
+    assert!(http_get(&url).1.contains("<hookID>"));
+    for _ in 0..3 {
+        assert!(http_get(&url).1.contains("duplicateWarning"));
+    }
+    // Still serving, nothing lost.
+    assert_eq!(http_get(&format!("{}/hooks/ping", svc.api)).0, 200);
+    assert_eq!(svc.call("hooks/list", "").matches("<hook>").count(), 4);
+}
+
+#[test]
+fn the_secret_and_checksums_never_reach_the_logs() {
+    let redis = Redis::start();
+    let rx = HttpReceiver::start();
+    let mut checksums = Vec::new();
+    for auth in ["checksum", "bearer"] {
+        let svc = Service::start(
+            &redis,
+            &[
+                ("BBB_WEBHOOKS_LOG_LEVEL", "trace"),
+                ("BBB_WEBHOOKS_CALLBACK_AUTH", auth),
+            ],
+        );
+        let q = format!(
+            "callbackURL={}",
+            bbb_webhooks::query::form_encode(&rx.url(&format!("/{auth}")))
+        );
+        for alg in Algorithm::ALL {
+            let url = svc.url_with("hooks/create", &q, alg);
+            checksums.push(url.rsplit_once("checksum=").expect("signed").1.to_owned());
+            assert_eq!(http_get(&url).0, 200);
+        }
+        // A wrong checksum too.
+        http_get(&format!(
+            "{}/hooks/list?checksum={}",
+            svc.api,
+            "0".repeat(40)
+        ));
+        rx.answer_next(vec![Answer::status(500)]);
+        redis.publish(
+            "bigbluebutton:events",
+            r#"{"data":"x","meetingID":"m","event":"TestEvent"}"#,
+        );
+        let mut got = Vec::new();
+        while got.len() < 2 * (1 + usize::from(auth == "bearer")) {
+            let r = rx.next();
+            if let Some((_, sum)) = r.target.rsplit_once("checksum=") {
+                checksums.push(sum.to_owned());
+            }
+            got.push(r);
+        }
+        svc.wait_logged("callback to");
+        let log = svc.log.lock().expect("log").join("\n");
+        assert!(log.contains("API call hooks/create"), "trace logging is on");
+        assert!(!log.contains(SECRET), "the secret is in the log");
+        for sum in &checksums {
+            assert!(
+                !log.contains(sum.as_str()),
+                "a checksum is in the log: {sum}"
+            );
+        }
+    }
+}
+
+#[test]
+fn concurrent_requests_next_to_a_flood_of_messages() {
+    let redis = Redis::start();
+    let rx = HttpReceiver::start();
+    let svc = Service::start(&redis, &[("BBB_WEBHOOKS_LOG_LEVEL", "info")]);
+    svc.create_hook(&format!(
+        "callbackURL={}",
+        bbb_webhooks::query::form_encode(&rx.url("/"))
+    ));
+    let flood = {
+        let url = redis.url();
+        std::thread::spawn(move || {
+            let mut c = redis::Client::open(url.as_str())
+                .and_then(|c| c.get_connection())
+                .expect("connect");
+            let junk = "x".repeat(2000);
+            for n in 0..5000u32 {
+                let msg = if n % 2 == 0 {
+                    junk.clone()
+                } else {
+                    format!(r#"{{"data":"{n}","meetingID":"m","event":"Flood"}}"#)
+                };
+                let _: () = redis::cmd("PUBLISH")
+                    .arg("bigbluebutton:events")
+                    .arg(msg)
+                    .query(&mut c)
+                    .expect("publish");
+            }
+        })
+    };
+    let list_url = svc.url("hooks/list", "");
+    let clients: Vec<_> = (0..1000)
+        .map(|i| {
+            let url = if i % 2 == 0 {
+                list_url.clone()
+            } else {
+                format!("{}/hooks/ping", svc.api)
+            };
+            std::thread::spawn(move || http_get(&url).0)
+        })
+        .collect();
+    for c in clients {
+        assert_eq!(c.join().expect("client thread"), 200);
+    }
+    flood.join().expect("flood thread");
+    let mut got = 0;
+    while got < 2500 {
+        got += rx.next().events().len();
+    }
+    assert_eq!(got, 2500);
+    let rss_kb: u64 = std::fs::read_to_string(format!("/proc/{}/status", svc.pid()))
+        .expect("proc status")
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM");
+    assert!(rss_kb < 200 * 1024, "peak RSS {rss_kb} kB");
+    rx.assert_quiet(Duration::from_millis(200));
+}
