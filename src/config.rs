@@ -43,6 +43,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("BBB_WEBHOOKS_MAX_HOOKS", "10000", "most hooks that can be registered"),
     ("BBB_WEBHOOKS_GET_RAW", "true", "whether hooks may ask for raw events (getRaw)"),
     ("BBB_WEBHOOKS_LOG_LEVEL", "info", "off, error, warn, info, debug or trace"),
+    ("BBB_WEBHOOKS_METRICS_BIND", "", "address of the Prometheus endpoint GET /metrics, e.g. 127.0.0.1:3006; unset: off"),
 ];
 
 /// BBB's shared secret. Its `Debug` and `Display` never show it.
@@ -92,6 +93,9 @@ pub struct Config {
     pub api_path: String,
     /// `BBB_WEBHOOKS_SHARED_SECRET` or BBB's `securitySalt`.
     pub secret: Secret,
+    /// Where the secret was found (a key and its origin, or a property
+    /// file), for messages that must not show the secret itself.
+    pub secret_origin: String,
     /// `BBB_WEBHOOKS_SERVER_DOMAIN` or the host of BBB's server URL.
     pub server_domain: String,
     /// `BBB_WEBHOOKS_CHANNELS`.
@@ -130,6 +134,8 @@ pub struct Config {
     pub get_raw: bool,
     /// `BBB_WEBHOOKS_LOG_LEVEL`.
     pub log_level: log::LevelFilter,
+    /// `BBB_WEBHOOKS_METRICS_BIND`; `None`: no metrics endpoint.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// Where a value came from, for error messages.
@@ -260,10 +266,16 @@ impl Config {
             .map(PathBuf::from)
             .collect();
         let props = BbbProperties::read(&props_files);
-        let secret = match v.get("BBB_WEBHOOKS_SHARED_SECRET") {
-            Some((s, _)) => Secret::new(s),
-            None => match props.get("securitySalt") {
-                Some(s) if !s.is_empty() => Secret::new(s),
+        let (secret, secret_origin) = match v.get("BBB_WEBHOOKS_SHARED_SECRET") {
+            Some((s, origin)) => (
+                Secret::new(s),
+                format!("BBB_WEBHOOKS_SHARED_SECRET from {origin}"),
+            ),
+            None => match props.get_with_file("securitySalt") {
+                Some((s, file)) if !s.is_empty() => (
+                    Secret::new(s),
+                    format!("securitySalt in {}", file.display()),
+                ),
                 _ => {
                     return Err(Error::Config(format!(
                         "no shared secret: BBB_WEBHOOKS_SHARED_SECRET is unset and no securitySalt was found in {}",
@@ -410,11 +422,23 @@ impl Config {
             "one of off, error, warn, info, debug, trace",
             |s| s.parse().ok(),
         )?;
+        let metrics_bind = match v.get("BBB_WEBHOOKS_METRICS_BIND") {
+            None => None,
+            Some((s, origin)) => Some(s.parse().map_err(|_| {
+                bad(
+                    "BBB_WEBHOOKS_METRICS_BIND",
+                    origin,
+                    s,
+                    "an address like 127.0.0.1:3006",
+                )
+            })?),
+        };
         Ok(Config {
             redis_url: redis_url.to_owned(),
             api_bind,
             api_path,
             secret,
+            secret_origin,
             server_domain,
             channels,
             api_algorithms,
@@ -434,6 +458,7 @@ impl Config {
             max_hooks,
             get_raw,
             log_level,
+            metrics_bind,
         })
     }
 
@@ -527,21 +552,32 @@ fn parse_env_file(text: &str, path: &Path) -> Result<Vec<(usize, String, String)
 }
 
 /// Java properties from BBB's files; the first file that has a key wins.
-struct BbbProperties(Vec<HashMap<String, String>>);
+struct BbbProperties(Vec<(PathBuf, HashMap<String, String>)>);
 
 impl BbbProperties {
     fn read(files: &[PathBuf]) -> BbbProperties {
         BbbProperties(
             files
                 .iter()
-                .filter_map(|p| std::fs::read_to_string(p).ok())
-                .map(|t| parse_properties(&t))
+                .filter_map(|p| {
+                    Some((
+                        p.clone(),
+                        parse_properties(&std::fs::read_to_string(p).ok()?),
+                    ))
+                })
                 .collect(),
         )
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find_map(|m| m.get(key)).map(String::as_str)
+        self.get_with_file(key).map(|(v, _)| v)
+    }
+
+    /// The value of `key` and the file it came from.
+    fn get_with_file(&self, key: &str) -> Option<(&str, &Path)> {
+        self.0
+            .iter()
+            .find_map(|(p, m)| m.get(key).map(|v| (v.as_str(), p.as_path())))
     }
 }
 
@@ -642,8 +678,13 @@ mod tests {
         assert_eq!(c.retry_intervals.len(), 12);
         assert_eq!(c.request_timeout, Duration::from_secs(5));
         assert_eq!(c.secret.expose(), "s3cret");
+        assert_eq!(
+            c.secret_origin,
+            "BBB_WEBHOOKS_SHARED_SECRET from the environment"
+        );
         assert!(c.event_allowed("anything"));
         assert_eq!(c.meeting_ttl, Duration::from_secs(7 * 24 * 3600));
+        assert_eq!(c.metrics_bind, None);
         assert!(!format!("{c:?}").contains("s3cret"));
     }
 
@@ -670,6 +711,18 @@ mod tests {
         pairs.push(("BBB_WEBHOOKS_NO_SUCH_KEY", "1"));
         let e = load(&pairs).expect_err("unknown key").to_string();
         assert!(e.contains("BBB_WEBHOOKS_NO_SUCH_KEY"), "{e}");
+
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BBB_WEBHOOKS_METRICS_BIND", "localhost"));
+        let e = load(&pairs).expect_err("bad metrics bind").to_string();
+        assert!(e.contains("BBB_WEBHOOKS_METRICS_BIND"), "{e}");
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BBB_WEBHOOKS_METRICS_BIND", "127.0.0.1:3006"));
+        let c = load(&pairs).expect("metrics bind");
+        assert_eq!(
+            c.metrics_bind,
+            Some("127.0.0.1:3006".parse().expect("addr"))
+        );
 
         let mut pairs = BASE.to_vec();
         pairs.push(("BBB_WEBHOOKS_CALLBACK_AUTH", "basic"));
@@ -739,6 +792,10 @@ mod tests {
         let e = env(&[("BBB_WEBHOOKS_BBB_PROPERTIES", &files)]);
         let c = Config::load(&e, Some(Path::new("/dev/null"))).expect("props load");
         assert_eq!(c.secret.expose(), "override");
+        assert_eq!(
+            c.secret_origin,
+            format!("securitySalt in {}", over.display())
+        );
         assert_eq!(c.server_domain, "bbb.example.org");
 
         let missing = dir.join("missing.properties");

@@ -246,6 +246,14 @@ impl Ingest {
         for change in changes {
             self.state.apply(change);
         }
+        self.publish_state_size();
+    }
+
+    /// Copies the mapping state's sizes into the metrics; the state itself
+    /// stays owned by this thread.
+    pub fn publish_state_size(&self) {
+        Metrics::set(&self.metrics.meetings, self.state.meeting_count() as u64);
+        Metrics::set(&self.metrics.users, self.state.user_count() as u64);
     }
 
     /// Forgets meetings without events for longer than the configured TTL.

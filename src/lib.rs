@@ -1,5 +1,6 @@
 //! A drop-in BigBlueButton webhooks service: BBB's Redis messages in, webhook
-//! callbacks out. `main.rs` only wires [`service::Service`] to the command line.
+//! callbacks out. `main.rs` only wires [`service::Service`] and the [`admin`]
+//! commands to the command line.
 //!
 //! The pieces are pure where they can be. A callback checksum, for example:
 //!
@@ -17,12 +18,14 @@
 //! ```
 
 #![forbid(unsafe_code)]
+pub mod admin;
 pub mod api;
 pub mod callback;
 pub mod checksum;
 pub mod config;
 pub mod delivery;
 pub mod error;
+pub mod exporter;
 pub mod hooks;
 pub mod http;
 pub mod ingest;

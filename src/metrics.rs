@@ -24,6 +24,8 @@ pub struct Metrics {
     pub deliveries_succeeded: AtomicU64,
     /// Callback requests that failed (each failed attempt).
     pub deliveries_failed: AtomicU64,
+    /// Failed attempts that will be retried (the hook was kept).
+    pub deliveries_retried: AtomicU64,
     /// Events delivered (a request may carry several).
     pub events_delivered: AtomicU64,
     /// Hooks removed because their endpoint failed for too long or said 410.
@@ -34,12 +36,21 @@ pub struct Metrics {
     pub queue_write_errors: AtomicU64,
     /// Whether the Redis subscription is up (gauge).
     pub redis_subscribed: AtomicBool,
+    /// Meetings in the mapping state (gauge, published by ingest).
+    pub meetings: AtomicU64,
+    /// Users in the mapping state (gauge, published by ingest).
+    pub users: AtomicU64,
 }
 
 impl Metrics {
     /// Adds `n` to a counter.
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Sets a gauge.
+    pub fn set(gauge: &AtomicU64, n: u64) {
+        gauge.store(n, Ordering::Relaxed);
     }
 
     /// Reads a counter.

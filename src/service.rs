@@ -13,6 +13,7 @@ use crate::api::Api;
 use crate::config::Config;
 use crate::delivery::Delivery;
 use crate::error::{Error, Result};
+use crate::exporter::Exporter;
 use crate::hooks::{self, Hook, Registry, SharedRegistry};
 use crate::http;
 use crate::ingest::Ingest;
@@ -32,6 +33,7 @@ pub struct Service {
     ingest_stop: Sender<()>,
     delivery: Delivery,
     subscribed: Arc<AtomicBool>,
+    exporter: Option<http::Server>,
     pub metrics: Arc<Metrics>,
     pub registry: SharedRegistry,
 }
@@ -47,6 +49,14 @@ impl Service {
                 config.api_bind
             ))
         })?;
+        let metrics_listener = match config.metrics_bind {
+            None => None,
+            Some(bind) => Some(TcpListener::bind(bind).map_err(|e| {
+                Error::Other(format!(
+                    "cannot listen on {bind} (BBB_WEBHOOKS_METRICS_BIND): {e}"
+                ))
+            })?),
+        };
         let metrics = Arc::new(Metrics::default());
         let mut conn = Conn::new(&config.redis_url)?;
         let registry: SharedRegistry = Arc::new(RwLock::new(Registry::default()));
@@ -74,6 +84,7 @@ impl Service {
             state,
             Conn::new(&config.redis_url)?,
         );
+        ingest.publish_state_size();
         let subscribed = ingest.ready.clone();
         let ingest = std::thread::Builder::new()
             .name("ingest".into())
@@ -95,6 +106,23 @@ impl Service {
         };
         let server = http::Server::from_listener(listener, limits, handler)?;
         let api_addr = server.addr();
+        let exporter = match metrics_listener {
+            None => None,
+            Some(listener) => {
+                let exporter = Exporter {
+                    metrics: metrics.clone(),
+                    registry: registry.clone(),
+                    status: delivery.status(),
+                };
+                let limits = http::Limits {
+                    max_request_bytes: 16 * 1024,
+                    threads: 2,
+                };
+                let server = http::Server::from_listener(listener, limits, exporter.handler())?;
+                log::info!("metrics listening on http://{}/metrics", server.addr());
+                Some(server)
+            }
+        };
         log::info!("API listening on http://{api_addr}{}", config.api_path);
         Ok(Service {
             api_addr,
@@ -104,6 +132,7 @@ impl Service {
             ingest_stop,
             delivery,
             subscribed,
+            exporter,
             metrics,
             registry,
         })
@@ -112,6 +141,11 @@ impl Service {
     /// The address the API listens on.
     pub fn api_addr(&self) -> SocketAddr {
         self.api_addr
+    }
+
+    /// The address of the metrics endpoint, when it is on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.exporter.as_ref().map(http::Server::addr)
     }
 
     /// Whether the Redis subscription has been made at least once.
@@ -127,6 +161,9 @@ impl Service {
         let _ = self.ingest_stop.send(());
         let _ = self.ingest.join();
         self.delivery.shutdown();
+        if let Some(server) = self.exporter {
+            server.stop();
+        }
         log::info!("stopped");
     }
 }

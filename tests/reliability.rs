@@ -160,17 +160,29 @@ fn exhausted_retries_mark_failing_or_remove_when_configured() {
     );
     drop(svc);
 
+    // A permanent hook on the same failing endpoint is never removed.
+    let permanent = rx.url("/permanent");
     let svc = Service::start(
         &redis,
         &[
             ("BBB_WEBHOOKS_RETRY_INTERVALS_MS", "20,20"),
             ("BBB_WEBHOOKS_REMOVE_FAILED_HOOKS", "true"),
+            ("BBB_WEBHOOKS_PERMANENT_HOOKS", &permanent),
         ],
     );
     wait_for("the failed hook to be removed", || {
         (!svc.call("hooks/list", "").contains(&id)).then_some(())
     });
     svc.wait_logged(&format!("removing hook {id}"));
+    publish_n(&redis, 2..3);
+    let list = wait_for("the permanent hook to be failing", || {
+        let l = svc.call("hooks/list", "");
+        l.contains("<status>failing</status>").then_some(l)
+    });
+    assert!(
+        list.contains("<permanentHook>true</permanentHook>"),
+        "{list}"
+    );
 }
 
 #[test]

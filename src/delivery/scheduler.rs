@@ -21,6 +21,9 @@ use crate::store::Conn;
 
 /// Most inputs or results handled in one turn before the journal is written.
 const TURN: usize = 512;
+/// A hook failing past its retry schedule is logged at error once, then once
+/// every this many attempts.
+const FAILING_LOG_EVERY: usize = 60;
 
 struct Queue {
     hook: Arc<Hook>,
@@ -355,11 +358,20 @@ impl Scheduler {
             self.remove_hook(id);
             return;
         }
+        Metrics::add(&self.metrics.deliveries_retried, 1);
         let interval = intervals[(q.failures - 1).min(intervals.len() - 1)];
         let wait = f.retry_after.map_or(interval, |r| r.max(interval));
         let at = Instant::now() + wait;
         q.retry_at = Some(at);
-        if exhausted {
+        if exhausted && !(q.failures - intervals.len() - 1).is_multiple_of(FAILING_LOG_EVERY) {
+            log::debug!(
+                "callback to {} still failing ({}), attempt {}",
+                q.hook.callback_url,
+                f.message,
+                q.failures
+            );
+        } else if exhausted {
+            // Once when the schedule runs out, then every FAILING_LOG_EVERY attempts.
             log::error!(
                 "callback to {} still failing after {} attempts ({}); retrying every {} ms, {} events pending",
                 q.hook.callback_url,

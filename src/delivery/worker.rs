@@ -158,9 +158,20 @@ fn describe(e: &ureq::Error) -> String {
         ureq::Error::Tls(_) | ureq::Error::Rustls(_) => format!(
             "TLS error: {e} (the endpoint's certificate must verify against the system trust store)"
         ),
+        ureq::Error::Io(io) if is_tls(&io.to_string()) => format!(
+            "TLS error: {io} (the endpoint's certificate must verify against the system trust store)"
+        ),
         ureq::Error::Io(io) => format!("connection error: {io}"),
         other => other.to_string(),
     }
+}
+
+/// Whether an I/O error's text is about the TLS handshake or certificate.
+fn is_tls(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    ["certificate", "tls", "handshake", "peer sent"]
+        .iter()
+        .any(|k| t.contains(k))
 }
 
 pub fn now_ms() -> u64 {

@@ -1,0 +1,72 @@
+//! `bbb-webhooks sign`: prints a checksummed API URL for a call and its
+//! parameters, signed with the configured secret. Only the URL is printed.
+
+use crate::checksum::Algorithm;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::query::form_encode;
+
+use super::Args;
+
+pub fn run(args: &[String], config: &Config) -> Result<bool> {
+    let args = Args::parse(args, &["algorithm"], &[])?;
+    let alg = match args.value("algorithm") {
+        Some(name) => Algorithm::from_name(name).ok_or_else(|| {
+            Error::Config(format!(
+                "unknown algorithm {name:?}: use sha1, sha256, sha384 or sha512"
+            ))
+        })?,
+        None => config
+            .api_algorithms
+            .first()
+            .copied()
+            .unwrap_or(Algorithm::Sha1),
+    };
+    if !config.api_algorithms.contains(&alg) {
+        eprintln!(
+            "bbb-webhooks: warning: {} is not in BBB_WEBHOOKS_API_CHECKSUM_ALGORITHMS; the service will refuse this URL",
+            alg.name()
+        );
+    }
+    let Some((call, rest)) = args.positional.split_first() else {
+        return Err(Error::Config(
+            "sign needs a call, e.g. sign hooks/list (see --help)".into(),
+        ));
+    };
+    let params = rest
+        .iter()
+        .map(|p| {
+            p.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .ok_or_else(|| Error::Config(format!("{p:?} is not PARAM=VALUE")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let call = call.trim_matches('/');
+    println!("{}", signed_url(config, call, &params, alg));
+    Ok(true)
+}
+
+/// `http://<API><path>/<call>?<query>&checksum=<hex SHA(call + query + secret)>`,
+/// the parameters form-encoded in the order given.
+pub fn signed_url(
+    config: &Config,
+    call: &str,
+    params: &[(String, String)],
+    alg: Algorithm,
+) -> String {
+    let query = params
+        .iter()
+        .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let sum = alg.hex_digest(&[
+        call.as_bytes(),
+        query.as_bytes(),
+        config.secret.expose().as_bytes(),
+    ]);
+    let sep = if query.is_empty() { "" } else { "&" };
+    format!(
+        "{}/{call}?{query}{sep}checksum={sum}",
+        super::api_base(config)
+    )
+}

@@ -1,0 +1,280 @@
+//! The optional Prometheus endpoint: `GET /metrics` in the text format 0.0.4,
+//! on its own address (`BBB_WEBHOOKS_METRICS_BIND`). Rendering is a pure
+//! function of the counters, the hook count and the delivery statuses.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::delivery::{HookStatus, StatusMap};
+use crate::hooks::SharedRegistry;
+use crate::http;
+use crate::metrics::Metrics;
+
+/// Content type of the text exposition format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// What the endpoint reads on each request.
+pub struct Exporter {
+    pub metrics: Arc<Metrics>,
+    pub registry: SharedRegistry,
+    pub status: StatusMap,
+}
+
+impl Exporter {
+    /// The HTTP handler: `GET /metrics`, 405 for other methods there, 404
+    /// elsewhere.
+    pub fn handler(self) -> http::Handler {
+        Arc::new(move |rq: http::Request| {
+            let path = rq.target.split('?').next().unwrap_or("");
+            match (rq.method.as_str(), path) {
+                ("GET" | "HEAD", "/metrics") => {
+                    http::Response::new(200, CONTENT_TYPE, self.render_now())
+                }
+                (_, "/metrics") => http::Response::new(405, "text/plain", "Method Not Allowed\n"),
+                _ => http::Response::new(404, "text/plain", "Not Found\n"),
+            }
+        })
+    }
+
+    /// The current metrics, rendered.
+    fn render_now(&self) -> String {
+        let hooks = self.registry.read().map_or(0, |r| r.len());
+        let status = self.status.lock().map(|m| m.clone()).unwrap_or_default();
+        render(&self.metrics, hooks, &status)
+    }
+}
+
+/// Renders every metric in the Prometheus text format 0.0.4. `hooks` is the
+/// number of registered hooks, `status` the delivery status by hook id.
+pub fn render(m: &Metrics, hooks: usize, status: &HashMap<String, HookStatus>) -> String {
+    let mut out = String::with_capacity(4096);
+    let c = |counter: &std::sync::atomic::AtomicU64| Metrics::get(counter);
+    counter(
+        &mut out,
+        "messages_received_total",
+        "Messages read from Redis.",
+        &[(None, c(&m.messages_received))],
+    );
+    counter(
+        &mut out,
+        "messages_skipped_total",
+        "Messages that gave no event: not a JSON object (malformed) or not an event (unmapped).",
+        &[
+            (Some(("reason", "malformed")), c(&m.messages_malformed)),
+            (Some(("reason", "unmapped")), c(&m.messages_unmapped)),
+        ],
+    );
+    counter(
+        &mut out,
+        "events_mapped_total",
+        "Events produced by the mapping.",
+        &[(None, c(&m.events_mapped))],
+    );
+    counter(
+        &mut out,
+        "events_queued_total",
+        "Events queued for a hook, one per event and hook.",
+        &[(None, c(&m.events_queued))],
+    );
+    counter(
+        &mut out,
+        "events_dropped_total",
+        "Events not delivered: excluded by the server-wide filters, or the hook's queue was full.",
+        &[
+            (Some(("reason", "filtered")), c(&m.events_filtered)),
+            (
+                Some(("reason", "queue_full")),
+                c(&m.events_dropped_queue_full),
+            ),
+        ],
+    );
+    counter(
+        &mut out,
+        "events_delivered_total",
+        "Events delivered (a request may carry several).",
+        &[(None, c(&m.events_delivered))],
+    );
+    counter(
+        &mut out,
+        "deliveries_succeeded_total",
+        "Callback requests answered with success.",
+        &[(None, c(&m.deliveries_succeeded))],
+    );
+    counter(
+        &mut out,
+        "deliveries_failed_total",
+        "Callback requests that failed, each attempt counted.",
+        &[(None, c(&m.deliveries_failed))],
+    );
+    counter(
+        &mut out,
+        "deliveries_retried_total",
+        "Failed callback requests that will be retried.",
+        &[(None, c(&m.deliveries_retried))],
+    );
+    counter(
+        &mut out,
+        "hooks_removed_total",
+        "Hooks removed because their endpoint failed too long or answered 410 Gone.",
+        &[(None, c(&m.hooks_removed_on_failure))],
+    );
+    counter(
+        &mut out,
+        "redis_write_errors_total",
+        "Writes to Redis that failed: mapping state or delivery queues.",
+        &[
+            (Some(("kind", "state")), c(&m.state_write_errors)),
+            (Some(("kind", "queue")), c(&m.queue_write_errors)),
+        ],
+    );
+    gauge(
+        &mut out,
+        "hooks",
+        "Registered hooks.",
+        &[(None, hooks as u64)],
+    );
+    let failing = status.values().filter(|s| s.failing).count();
+    gauge(
+        &mut out,
+        "hooks_failing",
+        "Hooks whose retry schedule is exhausted and whose endpoint still fails.",
+        &[(None, failing as u64)],
+    );
+    let mut pending: Vec<(&str, u64)> = status
+        .iter()
+        .map(|(id, s)| (id.as_str(), s.pending as u64))
+        .collect();
+    pending.sort_unstable();
+    let pending: Vec<(Option<(&str, &str)>, u64)> = pending
+        .into_iter()
+        .map(|(id, n)| (Some(("hook", id)), n))
+        .collect();
+    gauge(
+        &mut out,
+        "pending_events",
+        "Events waiting for delivery, by hook id.",
+        &pending,
+    );
+    gauge(
+        &mut out,
+        "meetings",
+        "Meetings in the mapping state.",
+        &[(None, c(&m.meetings))],
+    );
+    gauge(
+        &mut out,
+        "users",
+        "Users in the mapping state.",
+        &[(None, c(&m.users))],
+    );
+    gauge(
+        &mut out,
+        "redis_subscribed",
+        "1 while the Redis subscription is up.",
+        &[(None, u64::from(m.redis_subscribed.load(Ordering::Relaxed)))],
+    );
+    out
+}
+
+type Sample<'a> = (Option<(&'a str, &'a str)>, u64);
+
+fn counter(out: &mut String, name: &str, help: &str, samples: &[Sample<'_>]) {
+    family(out, name, "counter", help, samples);
+}
+
+fn gauge(out: &mut String, name: &str, help: &str, samples: &[Sample<'_>]) {
+    family(out, name, "gauge", help, samples);
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str, samples: &[Sample<'_>]) {
+    let _ = writeln!(out, "# HELP bbb_webhooks_{name} {help}");
+    let _ = writeln!(out, "# TYPE bbb_webhooks_{name} {kind}");
+    for (label, value) in samples {
+        match label {
+            None => {
+                let _ = writeln!(out, "bbb_webhooks_{name} {value}");
+            }
+            Some((k, v)) => {
+                let _ = writeln!(out, "bbb_webhooks_{name}{{{k}=\"{}\"}} {value}", escape(v));
+            }
+        }
+    }
+}
+
+/// Escapes a label value: backslash, double quote and line feed.
+fn escape(v: &str) -> String {
+    let mut s = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => s.push_str("\\\\"),
+            '"' => s.push_str("\\\""),
+            '\n' => s.push_str("\\n"),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_gauges_and_escaped_labels() {
+        let m = Metrics::default();
+        Metrics::add(&m.messages_received, 7);
+        Metrics::add(&m.deliveries_succeeded, 3);
+        Metrics::add(&m.deliveries_retried, 2);
+        Metrics::add(&m.events_dropped_queue_full, 1);
+        Metrics::set(&m.meetings, 4);
+        m.redis_subscribed.store(true, Ordering::Relaxed);
+        let mut status = HashMap::new();
+        status.insert(
+            "b\"x\\y\nz".to_owned(),
+            HookStatus {
+                pending: 5,
+                failing: true,
+                ..HookStatus::default()
+            },
+        );
+        status.insert(
+            "a".to_owned(),
+            HookStatus {
+                pending: 1,
+                ..HookStatus::default()
+            },
+        );
+        let text = render(&m, 9, &status);
+        for line in [
+            "# TYPE bbb_webhooks_messages_received_total counter",
+            "bbb_webhooks_messages_received_total 7",
+            "bbb_webhooks_deliveries_succeeded_total 3",
+            "bbb_webhooks_deliveries_retried_total 2",
+            "bbb_webhooks_deliveries_failed_total 0",
+            "bbb_webhooks_events_dropped_total{reason=\"queue_full\"} 1",
+            "# TYPE bbb_webhooks_hooks gauge",
+            "bbb_webhooks_hooks 9",
+            "bbb_webhooks_hooks_failing 1",
+            "bbb_webhooks_meetings 4",
+            "bbb_webhooks_users 0",
+            "bbb_webhooks_redis_subscribed 1",
+            "bbb_webhooks_pending_events{hook=\"a\"} 1",
+            "bbb_webhooks_pending_events{hook=\"b\\\"x\\\\y\\nz\"} 5",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line:?} in\n{text}");
+        }
+        // Every sample's family has HELP and TYPE; counters end in _total.
+        for l in text.lines().filter(|l| !l.starts_with('#')) {
+            let name = l.split(['{', ' ']).next().expect("name");
+            assert!(text.contains(&format!("# HELP {name} ")), "{name}");
+            let typed = format!("# TYPE {name} counter");
+            assert_eq!(text.contains(&typed), name.ends_with("_total"), "{name}");
+        }
+        // Labelled samples sort by hook id, so the output is stable.
+        let a = text.find("{hook=\"a\"}").expect("a");
+        let b = text.find("{hook=\"b").expect("b");
+        assert!(a < b);
+    }
+}
