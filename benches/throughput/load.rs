@@ -2,7 +2,7 @@
 //! the direct HTTP client that measures the receiver's ceiling, and the API prober.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Barrier};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -211,26 +211,25 @@ pub fn form_body(seq: u64, sent_ns: u64) -> String {
     )
 }
 
-/// POSTs `per_thread` events from each of `threads` keep-alive clients to `url`
-/// (hook index `hook` of the receiver). Returns (requests that failed, elapsed).
-pub fn ceiling(
-    url: &str,
-    threads: usize,
-    per_thread: u64,
-    start: Instant,
-) -> Result<(u64, Duration), String> {
-    let t0 = Instant::now();
+/// POSTs `per_thread` events from each of `threads` keep-alive clients to `url`.
+/// Bodies are built before the clock starts, so that the figure is the receiver's
+/// (and the HTTP client's), not the JSON encoder's. Returns (failed requests, elapsed).
+pub fn ceiling(url: &str, threads: usize, per_thread: u64) -> Result<(u64, Duration), String> {
+    let ready = Arc::new(Barrier::new(threads + 1));
     let handles: Vec<JoinHandle<u64>> = (0..threads)
         .map(|t| {
             let url = format!("{url}?checksum=0");
+            let ready = Arc::clone(&ready);
             std::thread::Builder::new()
                 .name("ceiling-client".into())
                 .spawn(move || {
                     let agent = crate::service::agent();
+                    let bodies: Vec<String> = (0..per_thread)
+                        .map(|i| form_body(t as u64 * per_thread + i, 0))
+                        .collect();
+                    ready.wait();
                     let mut failed = 0;
-                    for i in 0..per_thread {
-                        let seq = t as u64 * per_thread + i;
-                        let body = form_body(seq, start.elapsed().as_nanos() as u64);
+                    for body in &bodies {
                         let ok = agent
                             .post(&url)
                             .header("Content-Type", "application/x-www-form-urlencoded")
@@ -246,6 +245,8 @@ pub fn ceiling(
                 .expect("spawn a ceiling client thread")
         })
         .collect();
+    ready.wait();
+    let t0 = Instant::now();
     let mut failed = 0;
     for h in handles {
         failed += h

@@ -392,7 +392,7 @@ fn measure_ceiling(count: u64, start: Instant) -> Result<(f64, u64), String> {
     let per_thread = count.div_ceil(threads);
     let receiver = Receiver::start(start);
     receiver.reset(1, (per_thread * threads) as usize);
-    let (failed, took) = load::ceiling(&receiver.url(0), threads as usize, per_thread, start)?;
+    let (failed, took) = load::ceiling(&receiver.url(0), threads as usize, per_thread)?;
     let unique = receiver.lock().unique;
     Ok((unique as f64 / took.as_secs_f64(), failed))
 }

@@ -241,7 +241,7 @@ fn ceiling() -> Result<(), String> {
     let start = Instant::now();
     let rx = Receiver::start(start);
     rx.reset(1, 1000);
-    let (failed, took) = load::ceiling(&rx.url(0), 4, 250, start)?;
+    let (failed, took) = load::ceiling(&rx.url(0), 4, 250)?;
     let unique = rx.lock().unique;
     ensure(failed == 0, "no failed POSTs")?;
     ensure(
