@@ -36,6 +36,8 @@ usage: cargo bench --bench throughput -- [options]
   --request-timeout-ms N BBB_WEBHOOKS_REQUEST_TIMEOUT_MS (default 5000)
   --ceiling N            POSTs of the receiver-ceiling measurement before each burst
                          (default 20000)
+  --repeat N             run the scenario list N times (default 1); the summary takes
+                         each scenario's median run, and losses and maxima over all runs
   --env KEY=VALUE        extra service environment, e.g. BBB_WEBHOOKS_MULTI_EVENT=20
                          (repeatable)
   --service-bin PATH     run another build of the service (same environment interface)
@@ -83,6 +85,7 @@ struct Opts {
     ceiling: u64,
     binary: String,
     env: Vec<(String, String)>,
+    repeat: usize,
     selftest: bool,
 }
 
@@ -100,6 +103,7 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
         ceiling: 20_000,
         binary: service::OWN_BINARY.to_owned(),
         env: Vec::new(),
+        repeat: 1,
         // Without arguments (cargo test runs bench targets so), only check ourselves.
         selftest: args.is_empty(),
     };
@@ -150,6 +154,7 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
             "--workers" => o.workers = Some(num(value("a count")?, a)? as usize),
             "--request-timeout-ms" => o.request_timeout_ms = num(value("ms")?, a)? as u64,
             "--ceiling" => o.ceiling = num(value("a count")?, a)? as u64,
+            "--repeat" => o.repeat = num(value("a count")?, a)? as usize,
             "--service-bin" => o.binary = value("a path")?,
             "--env" => {
                 let kv = value("KEY=VALUE")?;
@@ -229,6 +234,8 @@ struct Outcome {
     hwm_kb: u64,
     cpu_s: f64,
     probe: ProbeResult,
+    /// Which run of the scenario list (from 1).
+    run: usize,
     /// Receiver ceiling measured before the scenario (deliveries/s, failed POSTs).
     ceiling: Option<(f64, u64)>,
     /// /proc/loadavg before the scenario.
@@ -358,6 +365,7 @@ fn run_scenario(spec: &Spec, o: &Opts, start: Instant, ticks: u64) -> Result<Out
         probe,
         ceiling: None,
         load_before: String::new(),
+        run: 1,
     })
 }
 
@@ -418,7 +426,8 @@ fn main() -> ExitCode {
     let ticks = service::clock_ticks();
     let mut outcomes = Vec::new();
     let mut failed = false;
-    for &s in &o.scenarios {
+    let runs = (1..=o.repeat).flat_map(|run| o.scenarios.iter().map(move |&s| (run, s)));
+    for (run, s) in runs {
         let spec = Spec::of(s, &o);
         let load_before = loadavg();
         // The ceiling is taken right before each burst, alone on the machine, because
@@ -438,8 +447,15 @@ fn main() -> ExitCode {
             Ok(mut out) => {
                 out.ceiling = ceiling;
                 out.load_before = load_before;
+                out.run = run;
+                // The baseline of isolation is the steady scenario of the same run.
                 let baseline = (out.black_holes > 0)
-                    .then(|| outcomes.iter().find(|b: &&Outcome| b.name == "steady"))
+                    .then(|| {
+                        outcomes
+                            .iter()
+                            .rev()
+                            .find(|b: &&Outcome| b.name == "steady" && b.run == run)
+                    })
                     .flatten();
                 print_outcome(&out, &o, baseline);
                 outcomes.push(out);
@@ -450,7 +466,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    summary(&outcomes);
+    summary(&outcomes, o.repeat);
     if failed {
         ExitCode::FAILURE
     } else {
