@@ -144,3 +144,43 @@ fn queued_events_survive_kill_9_and_arrive_in_order() {
         (n == 0).then_some(())
     });
 }
+
+#[test]
+fn deliveries_during_a_redis_outage_are_journaled_once_it_is_back() {
+    let mut redis = Redis::start_persistent();
+    let rx = HttpReceiver::start();
+    let svc = Service::start(&redis, &[("BBB_WEBHOOKS_RETRY_INTERVALS_MS", "200")]);
+    let id = svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/o"))));
+    rx.answer_always(Answer::status(503));
+    for n in 0..5 {
+        redis.publish(
+            "from-akka-apps-redis-channel",
+            &mapped_event("user-joined", "i", "e", n),
+        );
+    }
+    let key = format!("bigbluebutton:webhooks:out:queue:{id}");
+    wait_for("five journaled events", || {
+        let n: usize = redis.conn().llen(&key).ok()?;
+        (n == 5).then_some(())
+    });
+    // Redis goes away; meanwhile the endpoint recovers and takes everything.
+    redis.stop();
+    rx.answer_always(Answer::status(200));
+    let mut got = Vec::new();
+    while got.last() != Some(&4) {
+        got.push(
+            rx.next().events()[0]["data"]["attributes"]["n"]
+                .as_u64()
+                .expect("n"),
+        );
+    }
+    svc.wait_logged("cannot write delivery queues to Redis");
+    // Redis comes back with the five entries it had: the journal is rewritten
+    // from memory, so a later restart does not send them again.
+    redis.restart();
+    wait_for("the journal to be rewritten", || {
+        let n: usize = redis.conn().llen(&key).ok()?;
+        (n == 0).then_some(())
+    });
+    svc.wait_logged("delivery queues are written to Redis again");
+}

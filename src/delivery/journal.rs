@@ -6,6 +6,7 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use redis::Commands;
 
@@ -37,8 +38,13 @@ pub struct Journal {
     /// Hooks whose Redis list may differ from memory; rewritten on next flush.
     dirty: HashSet<String>,
     down: bool,
+    /// After a failed write, the next one waits until then.
+    retry_at: Option<Instant>,
     metrics: Arc<Metrics>,
 }
+
+/// How long after a failed write the journal tries again.
+const RETRY_WRITES_AFTER: Duration = Duration::from_secs(1);
 
 fn key(hook: &str) -> String {
     format!("{QUEUE_PREFIX}{hook}")
@@ -63,6 +69,7 @@ impl Journal {
             ops: Vec::new(),
             dirty: HashSet::new(),
             down: false,
+            retry_at: None,
             metrics,
         }
     }
@@ -72,12 +79,19 @@ impl Journal {
         &mut self.conn
     }
 
+    /// Records a new event at the end of `hook`'s list. (A list that will be
+    /// rewritten whole needs no separate record.)
     pub fn push(&mut self, hook: &str, item: &Item) {
-        self.ops.push(Op::Push(hook.to_owned(), encode(item)));
+        if !self.dirty.contains(hook) {
+            self.ops.push(Op::Push(hook.to_owned(), encode(item)));
+        }
     }
 
+    /// Records that the first `count` events of `hook` were delivered.
     pub fn ack(&mut self, hook: &str, count: usize) {
-        self.ops.push(Op::Ack(hook.to_owned(), count));
+        if !self.dirty.contains(hook) {
+            self.ops.push(Op::Ack(hook.to_owned(), count));
+        }
     }
 
     pub fn remove(&mut self, hook: &str) {
@@ -92,7 +106,7 @@ impl Journal {
     /// Writes what was gathered. `queues` is the in-memory truth used to
     /// rewrite lists that a failed write left out of step.
     pub fn flush<'a>(&mut self, queue_of: impl Fn(&str) -> Option<&'a VecDeque<Item>>) {
-        if !self.has_work() {
+        if !self.has_work() || self.retry_at.is_some_and(|t| Instant::now() < t) {
             return;
         }
         let ops = std::mem::take(&mut self.ops);
@@ -123,6 +137,7 @@ impl Journal {
                     log::info!("delivery queues are written to Redis again");
                     self.down = false;
                 }
+                self.retry_at = None;
                 self.dirty.clear();
             }
             Err(e) => {
@@ -131,6 +146,7 @@ impl Journal {
                     log::warn!("cannot write delivery queues to Redis, keeping them in memory until it is back: {e}");
                     self.down = true;
                 }
+                self.retry_at = Some(Instant::now() + RETRY_WRITES_AFTER);
                 for op in ops {
                     if !matches!(op, Op::Remove(_)) {
                         self.dirty.insert(op.hook().to_owned());

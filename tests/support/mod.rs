@@ -45,6 +45,8 @@ pub fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 pub struct Redis {
     pub port: u16,
     child: Option<Child>,
+    /// With a data directory, it keeps its data across restarts.
+    dir: Option<PathBuf>,
 }
 
 impl Redis {
@@ -52,6 +54,22 @@ impl Redis {
         let mut r = Redis {
             port: free_port(),
             child: None,
+            dir: None,
+        };
+        r.restart();
+        r
+    }
+
+    /// A server that writes every change to an append-only file, so a
+    /// restart keeps the data.
+    pub fn start_persistent() -> Redis {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("bbbwh-redis-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("redis dir");
+        let mut r = Redis {
+            port,
+            child: None,
+            dir: Some(dir),
         };
         r.restart();
         r
@@ -64,9 +82,19 @@ impl Redis {
     /// Starts the server (again) on the same port and waits until it answers.
     pub fn restart(&mut self) {
         self.stop();
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--protected-mode", "no"]);
+        match &self.dir {
+            Some(dir) => {
+                cmd.args(["--appendonly", "yes", "--appendfsync", "always", "--dir"])
+                    .arg(dir);
+            }
+            None => {
+                cmd.args(["--appendonly", "no"]);
+            }
+        }
+        let child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -122,6 +150,9 @@ impl Redis {
 impl Drop for Redis {
     fn drop(&mut self) {
         self.stop();
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
