@@ -228,6 +228,7 @@ struct Outcome {
     other_events: u64,
     malformed: u64,
     unsigned: u64,
+    bad_checksum: u64,
     rss_idle_kb: u64,
     rss_peak_kb: u64,
     rss_samples: u64,
@@ -264,7 +265,7 @@ fn run_scenario(spec: &Spec, o: &Opts, start: Instant, ticks: u64) -> Result<Out
     };
     let mut svc = Service::start(&cfg, Duration::from_secs(15))?;
     let pid = svc.guard.pid();
-    let receiver = Receiver::start(start);
+    let receiver = Receiver::start(start, SECRET);
     let holes: Vec<BlackHole> = (0..spec.black_holes).map(|_| BlackHole::start()).collect();
     for i in 0..spec.hooks {
         svc.api.create(&receiver.url(i))?;
@@ -357,6 +358,7 @@ fn run_scenario(spec: &Spec, o: &Opts, start: Instant, ticks: u64) -> Result<Out
         other_events: r.other_events,
         malformed: r.malformed,
         unsigned: r.unsigned,
+        bad_checksum: r.bad_checksum,
         rss_idle_kb,
         rss_peak_kb: rss_peak_kb.max(rss_idle_kb),
         rss_samples,
@@ -398,7 +400,7 @@ fn wait_for_all(
 fn measure_ceiling(count: u64, start: Instant) -> Result<(f64, u64), String> {
     let threads = 10;
     let per_thread = count.div_ceil(threads);
-    let receiver = Receiver::start(start);
+    let receiver = Receiver::start(start, SECRET);
     receiver.reset(1, (per_thread * threads) as usize);
     let (failed, took) = load::ceiling(&receiver.url(0), threads as usize, per_thread)?;
     let unique = receiver.lock().unique;

@@ -49,6 +49,8 @@ pub struct Record {
     pub malformed: u64,
     /// Requests without a `checksum` query parameter and without a bearer token.
     pub unsigned: u64,
+    /// Requests whose `checksum` is not sha1/sha256(callback URL + body + secret).
+    pub bad_checksum: u64,
 }
 
 impl Record {
@@ -69,6 +71,10 @@ impl Record {
 }
 
 struct Shared {
+    /// `http://127.0.0.1:PORT`, to rebuild the callback URL a checksum covers.
+    base: String,
+    /// The shared secret checksums are verified with.
+    secret: String,
     record: Mutex<Record>,
     changed: Condvar,
     stop: AtomicBool,
@@ -83,11 +89,14 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    /// Listens on 127.0.0.1 on a free port. `start` is the instant all times are measured from.
-    pub fn start(start: Instant) -> Receiver {
+    /// Listens on 127.0.0.1 on a free port. `start` is the instant all times are measured
+    /// from; `secret` verifies callback checksums.
+    pub fn start(start: Instant, secret: &str) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the receiver on 127.0.0.1:0");
         let addr = listener.local_addr().expect("receiver local address");
         let shared = Arc::new(Shared {
+            base: format!("http://{addr}"),
+            secret: secret.to_owned(),
             record: Mutex::new(Record::default()),
             changed: Condvar::new(),
             stop: AtomicBool::new(false),
@@ -326,14 +335,16 @@ fn record(shared: &Shared, head: &Head, body: &[u8], arrived_ns: u64) {
         .strip_prefix("/h/")
         .map(|rest| rest.split(['?', '/']).next().unwrap_or(""))
         .and_then(|n| n.parse::<usize>().ok());
-    let signed = head.bearer || head.path.contains("checksum=");
+    let signature = signature(shared, head, body);
     // Parse outside the lock.
     let parsed = hook.and_then(|_| parse_body(body));
     {
         let mut r = shared.record.lock().expect("receiver record lock poisoned");
         r.posts += 1;
-        if !signed {
-            r.unsigned += 1;
+        match signature {
+            Signature::Missing => r.unsigned += 1,
+            Signature::Wrong => r.bad_checksum += 1,
+            Signature::Valid | Signature::Bearer => {}
         }
         match (hook, parsed) {
             (Some(hook), Some(events)) => {
@@ -355,6 +366,57 @@ fn record(shared: &Shared, head: &Head, body: &[u8], arrived_ns: u64) {
         }
     }
     shared.changed.notify_all();
+}
+
+enum Signature {
+    Valid,
+    Wrong,
+    Missing,
+    Bearer,
+}
+
+/// Checks the `checksum` the service appends to the callback URL: hex of
+/// sha1 (40 digits) or sha256 (64) over callback URL + body + secret.
+fn signature(shared: &Shared, head: &Head, body: &[u8]) -> Signature {
+    let Some(at) = head
+        .path
+        .find("?checksum=")
+        .or_else(|| head.path.find("&checksum="))
+    else {
+        return if head.bearer {
+            Signature::Bearer
+        } else {
+            Signature::Missing
+        };
+    };
+    let given = &head.path[at + "?checksum=".len()..];
+    let url = format!("{}{}", shared.base, &head.path[..at]);
+    let expected = match given.len() {
+        40 => {
+            let mut h = sha1_smol::Sha1::new();
+            h.update(url.as_bytes());
+            h.update(body);
+            h.update(shared.secret.as_bytes());
+            h.digest().to_string()
+        }
+        64 => {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            h.update(url.as_bytes());
+            h.update(body);
+            h.update(shared.secret.as_bytes());
+            h.finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        }
+        _ => return Signature::Wrong,
+    };
+    if given.eq_ignore_ascii_case(&expected) {
+        Signature::Valid
+    } else {
+        Signature::Wrong
+    }
 }
 
 /// One event of a callback body, as the benchmark sees it.

@@ -79,8 +79,8 @@ pub fn print_outcome(o: &Outcome, opts: &Opts, baseline: Option<&Outcome>) {
         0.0
     };
     println!(
-        "  POSTs          {} ({per_post:.2} events per POST, {} unsigned)",
-        o.posts, o.unsigned
+        "  POSTs          {} ({per_post:.2} events per POST, {} unsigned, {} with a wrong checksum)",
+        o.posts, o.unsigned, o.bad_checksum
     );
     println!(
         "  RSS MB         idle {:.1}  peak {:.1}  VmHWM {:.1}  ({} samples)",

@@ -137,18 +137,20 @@ fn parser() -> Result<(), String> {
 
 fn receiver_roundtrip() -> Result<(), String> {
     let start = Instant::now();
-    let rx = Receiver::start(start);
+    let rx = Receiver::start(start, "s3cret");
     rx.reset(2, 4);
     let addr = rx.url(0).trim_start_matches("http://").replace("/h/0", "");
     let mut s = TcpStream::connect(&addr).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(Duration::from_secs(2)))
         .map_err(|e| e.to_string())?;
-    // Keep-alive: a Content-Length request, then a chunked one, on one connection.
+    // Keep-alive: a Content-Length request with a valid checksum, then a chunked one
+    // with a wrong checksum, on one connection.
     let body = load::form_body(0, 1);
+    let good = service::checksum(&format!("http://{addr}/h/1"), &body, "s3cret");
     let (a, b) = body.split_at(body.len() / 2);
     let req = format!(
-        "POST /h/1?checksum=ab HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}\
-         POST /h/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s\r\nTransfer-Encoding: chunked\r\n\r\n\
+        "POST /h/1?checksum={good} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}\
+         POST /h/1?checksum=ab HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\
          {:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
         body.len(),
         a.len(),
@@ -174,6 +176,7 @@ fn receiver_roundtrip() -> Result<(), String> {
     ensure(r.unique == 2, "unique (hook 1 seq 0 twice, hook 0 seq 3)")?;
     ensure(r.deliveries.len() == 3, "deliveries include the duplicate")?;
     ensure(r.unsigned == 1, "one unsigned POST")?;
+    ensure(r.bad_checksum == 1, "one POST with a wrong checksum")?;
     let q = crate::stats::quality(&r.deliveries, 2, 4);
     ensure(
         q.duplicated == 1 && q.lost == 6,
@@ -239,7 +242,7 @@ fn redis_publisher() -> Result<(), String> {
 
 fn ceiling() -> Result<(), String> {
     let start = Instant::now();
-    let rx = Receiver::start(start);
+    let rx = Receiver::start(start, "s3cret");
     rx.reset(1, 1000);
     let (failed, took) = load::ceiling(&rx.url(0), 4, 250)?;
     let unique = rx.lock().unique;
@@ -266,7 +269,7 @@ fn service_probe() -> Result<(), String> {
         env: Vec::new(),
     };
     let svc = Service::start(&cfg, Duration::from_secs(5))?;
-    let rx = Receiver::start(Instant::now());
+    let rx = Receiver::start(Instant::now(), crate::SECRET);
     svc.api.create(&rx.url(0))?;
     ensure(svc.api.list()? == 1, "hooks/list shows the hook")
 }
