@@ -194,7 +194,8 @@ struct Head {
 
 fn serve(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
-    stream.set_read_timeout(Some(Duration::from_millis(500)))?;
+    // Long enough that a sender stalled by a loaded host is not cut off mid-request.
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::with_capacity(64 * 1024, stream);
     let mut line = String::new();
@@ -239,12 +240,13 @@ fn read_head(
     shared: &Shared,
 ) -> std::io::Result<Option<Head>> {
     let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
-    // Request line; idle keep-alive connections wake up on the read timeout to check stop.
+    // Request line; idle keep-alive connections wake up on the read timeout to check
+    // stop. What a timed-out read_line had read stays in `line`.
+    line.clear();
     loop {
-        line.clear();
         match reader.read_line(line) {
             Ok(0) => return Ok(None),
-            Ok(_) if line.trim().is_empty() => continue,
+            Ok(_) if line.trim().is_empty() => line.clear(),
             Ok(_) => break,
             Err(e)
                 if matches!(
