@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{Receiver, Sender};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use super::Item;
 use crate::callback;
@@ -50,15 +52,35 @@ pub fn agent(config: &Config) -> ureq::Agent {
     let tls = ureq::tls::TlsConfig::builder()
         .root_certs(ureq::tls::RootCerts::PlatformVerifier)
         .build();
-    ureq::Agent::config_builder()
+    let config = ureq::Agent::config_builder()
         .timeout_global(Some(config.request_timeout))
         .http_status_as_error(false)
         .max_redirects(config.max_redirects)
         .max_redirects_will_error(false)
+        .max_idle_connections_per_host(64)
         .user_agent(concat!("bbb-webhooks/", env!("CARGO_PKG_VERSION")))
         .tls_config(tls)
-        .build()
-        .new_agent()
+        .build();
+    ureq::Agent::with_parts(config, DefaultConnector::default(), InlineResolver)
+}
+
+/// Looks host names up on the calling thread. ureq's own resolver starts a
+/// thread per request to bound the lookup by the request timeout; at
+/// thousands of callbacks a second that thread costs more than the request.
+/// The lookup is then bounded by the system resolver's own timeout instead,
+/// and an address literal needs no lookup at all.
+#[derive(Debug)]
+struct InlineResolver;
+
+impl Resolver for InlineResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        _timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        DefaultResolver::default().resolve(uri, config, NextTimeout::default())
+    }
 }
 
 pub struct Worker {
