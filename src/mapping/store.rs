@@ -80,7 +80,7 @@ pub fn load_with(conn: &mut redis::Connection, keys: &Keys) -> redis::RedisResul
 
     let mut meetings = Vec::new();
     for (id, hash) in read_all(conn, &keys.mappings, &keys.mapping_prefix)? {
-        match meeting_change(&id, &hash, now_ms) {
+        match hash.and_then(|hash| meeting_change(&id, &hash, now_ms)) {
             Ok(change) => meetings.push(change),
             Err(why) => {
                 log::warn!("skipping meeting mapping {id}: {why}");
@@ -97,7 +97,7 @@ pub fn load_with(conn: &mut redis::Connection, keys: &Keys) -> redis::RedisResul
         state.apply(change);
     }
     for (id, hash) in read_all(conn, &keys.user_maps, &keys.user_map_prefix)? {
-        match user_change(&id, &hash, now_ms) {
+        match hash.and_then(|hash| user_change(&id, &hash, now_ms)) {
             Ok(change) => state.apply(&change),
             Err(why) => {
                 log::warn!("skipping user mapping {id}: {why}");
@@ -212,21 +212,28 @@ pub fn persist_with(
 type Hash = HashMap<String, Vec<u8>>;
 
 /// Every record of a set: its members and their hashes, in one round trip
-/// for the hashes.
+/// for the hashes. A record Redis cannot read as a hash (a key of another
+/// type) is an `Err` of its own, so that it is skipped, not the whole load.
 fn read_all(
     conn: &mut redis::Connection,
     set: &str,
     prefix: &str,
-) -> redis::RedisResult<Vec<(String, Hash)>> {
+) -> redis::RedisResult<Vec<(String, Result<Hash, String>)>> {
     let ids: Vec<String> = redis::cmd("SMEMBERS").arg(set).query(conn)?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let mut pipe = redis::pipe();
+    pipe.ignore_errors();
     for id in &ids {
         pipe.cmd("HGETALL").arg(format!("{prefix}:{id}"));
     }
-    let hashes: Vec<Hash> = pipe.query(conn)?;
+    let replies: Vec<redis::Value> = pipe.query(conn)?;
+    let hashes = replies.into_iter().map(|reply| match reply {
+        redis::Value::ServerError(e) => Err(format!("not readable as a hash ({e})")),
+        other => redis::from_redis_value::<Hash>(other)
+            .map_err(|e| format!("not readable as a hash ({e})")),
+    });
     Ok(ids.into_iter().zip(hashes).collect())
 }
 
