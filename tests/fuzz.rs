@@ -1,0 +1,885 @@
+//! Property tests with a seeded generator, for the parsers that take
+//! untrusted input: query strings and checksums (the API), the event mapping
+//! (Redis messages), the configuration (environment and files) and callback
+//! URLs and event filters (hook records).
+//!
+//! `cargo test` runs a bounded number of cases per target. A long run by hand:
+//!
+//! ```sh
+//! FUZZ_SECONDS=300 cargo test --release --test fuzz -- --ignored
+//! ```
+//!
+//! `FUZZ_SEED=<n>` starts from another seed (a failure prints the seed of the
+//! failing case, which reproduces it with `FUZZ_CASES=1`). Inputs that once
+//! failed are kept in the `regressions_*` tests below.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use bbb_webhooks::checksum::{self, Algorithm};
+use bbb_webhooks::config::{self, Config};
+use bbb_webhooks::hooks;
+use bbb_webhooks::mapping::{self, State};
+use bbb_webhooks::query;
+use serde_json::{json, Map, Value};
+
+/// A small, fast, seeded generator (SplitMix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn chance(&mut self, one_in: usize) -> bool {
+        self.below(one_in) == 0
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+
+    /// A short length, mostly small, sometimes long.
+    fn len(&mut self) -> usize {
+        match self.below(10) {
+            0 => 0,
+            1..=6 => self.below(8),
+            7 | 8 => self.below(40),
+            _ => self.below(300),
+        }
+    }
+
+    fn char(&mut self) -> char {
+        const SPECIAL: &[char] = &[
+            '%',
+            '+',
+            '&',
+            '=',
+            '?',
+            '#',
+            '/',
+            ':',
+            ' ',
+            '\t',
+            '\n',
+            '\r',
+            '\0',
+            '"',
+            '\'',
+            '\\',
+            '<',
+            '>',
+            ']',
+            '[',
+            '{',
+            '}',
+            ',',
+            ';',
+            '!',
+            '@',
+            '~',
+            '*',
+            '.',
+            '-',
+            '_',
+            'é',
+            'ß',
+            '€',
+            '✓',
+            '\u{1F600}',
+            '\u{FEFF}',
+            '\u{7F}',
+            '\u{85}',
+            '\u{2028}',
+            '\u{FFFD}',
+        ];
+        match self.below(6) {
+            0 => *self.pick(SPECIAL),
+            1 => *self.pick(&b"0123456789abcdefABCDEF"[..]) as char,
+            2 => char::from_u32(self.next() as u32 % 0x11_0000).unwrap_or('x'),
+            _ => (b' ' + self.below(95) as u8) as char,
+        }
+    }
+
+    fn string(&mut self) -> String {
+        let n = self.len();
+        (0..n).map(|_| self.char()).collect()
+    }
+
+    /// A string made of `parts`, random characters and `%XX` escapes.
+    fn string_from(&mut self, parts: &[&str]) -> String {
+        let mut s = String::new();
+        for _ in 0..self.below(5) {
+            match self.below(4) {
+                0 => {
+                    let part = *self.pick(parts);
+                    s.push_str(part);
+                }
+                1 => {
+                    let c = self.char();
+                    s.push(c);
+                }
+                2 => s.push_str(&format!("%{:02X}", self.below(256))),
+                _ => {
+                    let t = self.string();
+                    s.push_str(&t);
+                }
+            }
+        }
+        s
+    }
+
+    fn bytes(&mut self) -> Vec<u8> {
+        let n = self.len();
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+/// How many cases a target runs: `FUZZ_CASES`, else `default`; with
+/// `FUZZ_SECONDS` it runs until that much time has passed instead.
+struct Budget {
+    cases: u64,
+    until: Option<Instant>,
+    seed: u64,
+}
+
+impl Budget {
+    fn quick(default: u64) -> Budget {
+        let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+        Budget {
+            cases: env("FUZZ_CASES").unwrap_or(default),
+            until: None,
+            seed: env("FUZZ_SEED").unwrap_or(0x5eed),
+        }
+    }
+
+    fn long() -> Budget {
+        let secs = std::env::var("FUZZ_SECONDS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(60);
+        Budget {
+            cases: u64::MAX,
+            until: Some(Instant::now() + Duration::from_secs(secs)),
+            ..Budget::quick(0)
+        }
+    }
+}
+
+/// Runs `case` with a fresh generator per case; a panic names the case's seed.
+fn run(target: &str, budget: Budget, mut case: impl FnMut(&mut Rng)) {
+    let start = Instant::now();
+    let mut n = 0u64;
+    while n < budget.cases && budget.until.is_none_or(|u| Instant::now() < u) {
+        let seed = budget.seed.wrapping_add(n);
+        let mut rng = Rng(seed);
+        if let Err(e) = catch_unwind(AssertUnwindSafe(|| case(&mut rng))) {
+            let what = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_default();
+            panic!("{target}: case failed, reproduce with FUZZ_SEED={seed} FUZZ_CASES=1: {what}");
+        }
+        n += 1;
+    }
+    eprintln!("{target}: {n} cases in {:.1?}", start.elapsed());
+}
+
+// ---------------------------------------------------------------- query
+
+fn query_case(rng: &mut Rng) {
+    // Arbitrary text: nothing panics; without a checksum pair nothing changes.
+    let raw = rng.string_from(&["checksum", "checksum=", "&", "=", "%", "+", "&&"]);
+    let (kept, sum) = query::split_checksum(&raw);
+    assert!(kept.len() <= raw.len());
+    if !raw
+        .split('&')
+        .any(|p| p == "checksum" || p.starts_with("checksum="))
+    {
+        assert_eq!((kept.as_str(), sum), (raw.as_str(), None), "{raw:?}");
+    }
+    let _ = query::params(&raw);
+    let _ = query::decode(&raw);
+
+    // Pairs built here: every non-checksum pair is kept byte for byte, in
+    // order, and the first checksum is the one returned.
+    let n = rng.below(6);
+    let mut pairs = Vec::new();
+    let mut expected_kept = Vec::new();
+    let mut expected_sum = None;
+    for _ in 0..n {
+        let key = match rng.below(4) {
+            0 => "checksum".to_owned(),
+            1 => rng
+                .pick(&[
+                    "Checksum",
+                    "checksum%3D",
+                    "xchecksum",
+                    "checksum ",
+                    "checksumx",
+                ])
+                .to_string(),
+            _ => rng.string().replace(['&', '='], ""),
+        };
+        let value = rng.string().replace('&', "");
+        let pair = if rng.chance(5) {
+            key.clone()
+        } else {
+            format!("{key}={value}")
+        };
+        if key == "checksum" {
+            if expected_sum.is_none() {
+                expected_sum = Some(if pair.contains('=') {
+                    value.clone()
+                } else {
+                    String::new()
+                });
+            }
+        } else {
+            expected_kept.push(pair.clone());
+        }
+        pairs.push(pair);
+    }
+    let raw = pairs.join("&");
+    let (kept, sum) = query::split_checksum(&raw);
+    assert_eq!(kept, expected_kept.join("&"), "{raw:?}");
+    assert_eq!(sum.map(str::to_owned), expected_sum, "{raw:?}");
+
+    // Encoding round trips, and params decode what was encoded.
+    let s = rng.string();
+    let encoded = query::form_encode(&s);
+    assert_eq!(query::decode(&encoded), s);
+    assert!(encoded
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"*-._+%".contains(&b)));
+    let params: Vec<(String, String)> = (0..rng.below(5))
+        .map(|_| (rng.string(), rng.string()))
+        .filter(|(k, _)| !k.is_empty())
+        .collect();
+    let raw: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{}={}", query::form_encode(k), query::form_encode(v)))
+        .collect();
+    assert_eq!(query::params(&raw.join("&")), params);
+}
+
+#[test]
+fn query_parsing() {
+    run("query", Budget::quick(3000), query_case);
+}
+
+#[test]
+#[ignore = "long run: FUZZ_SECONDS=300 cargo test --release --test fuzz -- --ignored"]
+fn long_query_parsing() {
+    run("query", Budget::long(), query_case);
+}
+
+// ------------------------------------------------------------- checksum
+
+fn checksum_case(rng: &mut Rng) {
+    let call = rng.string_from(&["hooks/create", "hooks/list", "subscribeEvent"]);
+    let query_text = rng.string();
+    let secret = rng.string();
+    let allowed: Vec<Algorithm> = Algorithm::ALL
+        .into_iter()
+        .filter(|_| !rng.chance(3))
+        .collect();
+    // Anything as a checksum: no panic, and random text does not verify.
+    let junk = match rng.below(3) {
+        0 => rng.string(),
+        1 => (0..*rng.pick(&[40, 64, 96, 128]))
+            .map(|_| *rng.pick(&b"0123456789abcdef"[..]) as char)
+            .collect(),
+        _ => (0..*rng.pick(&[39, 40, 41, 64, 128]))
+            .map(|_| rng.char())
+            .collect(),
+    };
+    assert!(!checksum::verify_api(
+        &call,
+        &query_text,
+        &secret,
+        &junk,
+        &allowed
+    ));
+
+    let alg = *rng.pick(&Algorithm::ALL);
+    let sum = alg.hex_digest(&[call.as_bytes(), query_text.as_bytes(), secret.as_bytes()]);
+    assert_eq!(
+        checksum::verify_api(&call, &query_text, &secret, &sum, &allowed),
+        allowed.contains(&alg)
+    );
+    let all = Algorithm::ALL;
+    assert!(checksum::verify_api(
+        &call,
+        &query_text,
+        &secret,
+        &sum,
+        &all
+    ));
+    // Any one character of the checksum changed: refused.
+    let mut chars: Vec<char> = sum.chars().collect();
+    let i = rng.below(chars.len());
+    let old = chars[i];
+    while chars[i] == old {
+        chars[i] = rng.char();
+    }
+    let changed: String = chars.into_iter().collect();
+    assert!(!checksum::verify_api(
+        &call,
+        &query_text,
+        &secret,
+        &changed,
+        &all
+    ));
+    // Any one character of what was signed changed: refused.
+    let mutate = |rng: &mut Rng, s: &str| -> String {
+        let mut chars: Vec<char> = s.chars().collect();
+        if chars.is_empty() || rng.chance(4) {
+            let at = rng.below(chars.len() + 1);
+            let c = rng.char();
+            chars.insert(at, c);
+        } else {
+            let i = rng.below(chars.len());
+            let old = chars[i];
+            while chars[i] == old {
+                chars[i] = rng.char();
+            }
+        }
+        chars.into_iter().collect()
+    };
+    let q2 = mutate(rng, &query_text);
+    assert!(!checksum::verify_api(&call, &q2, &secret, &sum, &all));
+    let s2 = mutate(rng, &secret);
+    assert!(!checksum::verify_api(&call, &query_text, &s2, &sum, &all));
+}
+
+#[test]
+fn checksum_verification() {
+    run("checksum", Budget::quick(1500), checksum_case);
+}
+
+#[test]
+#[ignore = "long run: FUZZ_SECONDS=300 cargo test --release --test fuzz -- --ignored"]
+fn long_checksum_verification() {
+    run("checksum", Budget::long(), checksum_case);
+}
+
+// -------------------------------------------------------------- mapping
+
+const NAMES: &[&str] = &[
+    "MeetingCreatedEvtMsg",
+    "MeetingDestroyedEvtMsg",
+    "RecordingStatusChangedEvtMsg",
+    "SetCurrentPresentationEvtMsg",
+    "ScreenshareRtmpBroadcastStartedEvtMsg",
+    "ScreenshareRtmpBroadcastStoppedEvtMsg",
+    "UserJoinedMeetingEvtMsg",
+    "UserLeftMeetingEvtMsg",
+    "UserJoinedVoiceConfToClientEvtMsg",
+    "UserLeftVoiceConfToClientEvtMsg",
+    "UserMutedVoiceEvtMsg",
+    "UserBroadcastCamStartedEvtMsg",
+    "UserBroadcastCamStoppedEvtMsg",
+    "UserEmojiChangedEvtMsg",
+    "UserRaiseHandChangedEvtMsg",
+    "UserReactionEmojiChangedEvtMsg",
+    "PresenterAssignedEvtMsg",
+    "PresenterUnassignedEvtMsg",
+    "GroupChatMessageBroadcastEvtMsg",
+    "PadContentEvtMsg",
+    "PollStartedEvtMsg",
+    "UserRespondedToPollRespMsg",
+    "TranscriptUpdatedEvtMsg",
+    "PublishedRecordingSysMsg",
+    "UnpublishedRecordingSysMsg",
+    "DeletedRecordingSysMsg",
+    "archive_started",
+    "archive_ended",
+    "sanity_started",
+    "sanity_ended",
+    "process_started",
+    "process_ended",
+    "publish_started",
+    "publish_ended",
+    "post_archive_started",
+    "post_archive_ended",
+    "post_process_started",
+    "post_process_ended",
+    "post_publish_started",
+    "post_publish_ended",
+    "published",
+    "unpublished",
+    "deleted",
+];
+
+const EVENT_IDS: &[&str] = &[
+    "meeting-created",
+    "meeting-ended",
+    "user-joined",
+    "user-left",
+    "user-presenter-assigned",
+    "user-raise-hand-changed",
+    "user-emoji-changed",
+    "TestEvent",
+    "rap-published",
+];
+
+const KEYS: &[&str] = &[
+    "envelope",
+    "core",
+    "header",
+    "body",
+    "name",
+    "routing",
+    "meetingId",
+    "userId",
+    "intId",
+    "extId",
+    "props",
+    "meetingProp",
+    "breakoutProps",
+    "parentId",
+    "metadata",
+    "metadataProp",
+    "user",
+    "users",
+    "msg",
+    "sender",
+    "chatId",
+    "poll",
+    "answers",
+    "answerIds",
+    "pollId",
+    "payload",
+    "meeting_id",
+    "record_id",
+    "recordId",
+    "current_time",
+    "workflow",
+    "success",
+    "step_time",
+    "playback",
+    "emoji",
+    "raiseHand",
+    "reactionEmoji",
+    "muted",
+    "listenOnly",
+    "presenter",
+    "guest",
+    "role",
+    "stream",
+    "data",
+    "id",
+    "attributes",
+    "event",
+    "meetingID",
+    "meeting",
+    "internal-meeting-id",
+    "external-meeting-id",
+    "internal-user-id",
+    "external-user-id",
+    "userdata",
+    "userCustomData",
+    "durationProps",
+    "createdTime",
+    "internalMeetingId",
+    "recording",
+    "screenshare",
+    "presentationId",
+    "timestamp",
+    "format",
+    "external_meeting_id",
+    "isBreakout",
+    "record",
+    "voiceConf",
+    "duration",
+];
+
+/// A JSON value built from BBB's names, of depth at most `depth`.
+fn json_value(rng: &mut Rng, depth: usize) -> Value {
+    let kind = if depth == 0 {
+        rng.below(6)
+    } else {
+        rng.below(9)
+    };
+    match kind {
+        0 => Value::Null,
+        1 => Value::Bool(rng.chance(2)),
+        2 => match rng.below(4) {
+            0 => json!(rng.next() as i64),
+            1 => json!(rng.below(5)),
+            2 => json!(f64::from_bits(rng.next())),
+            _ => json!(-1),
+        },
+        3 => Value::from(*rng.pick(NAMES)),
+        4 => Value::from(*rng.pick(KEYS)),
+        5 => Value::from(rng.string()),
+        6 => Value::Array(
+            (0..rng.below(4))
+                .map(|_| json_value(rng, depth - 1))
+                .collect(),
+        ),
+        _ => {
+            let mut m = Map::new();
+            for _ in 0..rng.below(6) {
+                m.insert((*rng.pick(KEYS)).to_owned(), json_value(rng, depth - 1));
+            }
+            Value::Object(m)
+        }
+    }
+}
+
+/// Real messages as BBB publishes them, one per kind, to mutate.
+fn corpus() -> Vec<Value> {
+    let meeting = "int-f";
+    let mut v: Vec<Value> = include_str!("fixtures/meeting-part1.jsonl")
+        .lines()
+        .chain(include_str!("fixtures/meeting-part2.jsonl").lines())
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("fixture is JSON"))
+        .collect();
+    for name in NAMES {
+        v.push(json!({
+            "envelope": {"name": name, "routing": {"meetingId": meeting, "userId": "w_1"}, "timestamp": 1},
+            "core": {"header": {"name": name, "meetingId": meeting, "userId": "w_1"}, "body": {
+                "intId": "w_1", "extId": "e_1", "name": "N", "role": "MODERATOR", "guest": false,
+                "presenter": true, "userId": "w_2", "meetingId": meeting, "recordId": meeting,
+                "emoji": "raiseHand", "raiseHand": true, "muted": true, "listenOnly": false,
+                "stream": "s", "reactionEmoji": "👍", "chatId": "MAIN-PUBLIC-GROUP-CHAT",
+                "msg": {"sender": {"id": "w_1", "name": "N"}, "message": "hi"},
+                "poll": {"id": "p", "questions": [{"answers": [{"id": 0, "key": "A"}]}]},
+                "pollId": "p", "answerIds": [0], "recording": true,
+                "props": {"meetingProp": {"intId": meeting, "extId": "ext-f", "name": "M"},
+                          "breakoutProps": {"parentId": "bbb-none"}}
+            }}
+        }));
+        v.push(json!({
+            "header": {"name": name, "current_time": 1, "timestamp": 1},
+            "payload": {"meeting_id": meeting, "record_id": meeting, "external_meeting_id": "ext-f",
+                        "success": true, "step_time": 1, "workflow": "presentation",
+                        "metadata": {"k": "v"}, "playback": {"format": "presentation"}}
+        }));
+    }
+    for id in EVENT_IDS {
+        v.push(json!({"data": {"type": "event", "id": id, "attributes": {
+            "meeting": {"internal-meeting-id": meeting, "external-meeting-id": "ext-f"},
+            "user": {"internal-user-id": "w_1", "external-user-id": "e_1", "raise-hand": true}},
+            "event": {"ts": 1}}}));
+    }
+    v.push(json!({"data": "d", "meetingID": meeting, "event": "TestEvent"}));
+    v
+}
+
+/// Changes one place of `v`: a value replaced, a key removed or added, a
+/// name swapped for another message's.
+fn mutate(rng: &mut Rng, v: &mut Value) {
+    let mut here = v;
+    loop {
+        let go_deeper = rng.below(4) != 0;
+        let next_key = match &*here {
+            Value::Object(m) if go_deeper && !m.is_empty() => {
+                let keys: Vec<String> = m.keys().cloned().collect();
+                Some(Ok(rng.pick(&keys).clone()))
+            }
+            Value::Array(a) if go_deeper && !a.is_empty() => Some(Err(rng.below(a.len()))),
+            _ => None,
+        };
+        match next_key {
+            Some(Ok(k)) => here = here.get_mut(&k).expect("key exists"),
+            Some(Err(i)) => here = here.get_mut(i).expect("index exists"),
+            None => break,
+        }
+    }
+    match rng.below(5) {
+        0 => *here = json_value(rng, 3),
+        1 => {
+            if let Value::Object(m) = here {
+                if let Some(k) = m.keys().next().cloned() {
+                    m.remove(&k);
+                }
+            }
+        }
+        2 => {
+            if let Value::Object(m) = here {
+                m.insert((*rng.pick(KEYS)).to_owned(), json_value(rng, 2));
+            }
+        }
+        3 => *here = Value::from(*rng.pick(NAMES)),
+        _ => *here = Value::from(*rng.pick(EVENT_IDS)),
+    }
+}
+
+fn check_output(msg: &Value, out: &mapping::Output) {
+    for e in &out.events {
+        assert!(e.json.is_object(), "not an object from {msg}");
+        let data_id = e.json.pointer("/data/id").and_then(Value::as_str);
+        let draft = e.json.get("event").and_then(Value::as_str);
+        assert!(
+            data_id == Some(e.id.as_str()) || (data_id.is_none() && draft == Some(e.id.as_str())),
+            "event {} without its id as data.id: {} from {msg}",
+            e.id,
+            e.json
+        );
+        // What delivery does with it.
+        let text = e.json.to_string();
+        assert!(serde_json::from_str::<Value>(&text).is_ok());
+    }
+}
+
+fn mapping_case(rng: &mut Rng, corpus: &[Value]) {
+    let mut state = State::default();
+    let mut now = 1_700_000_000_000u64;
+    for _ in 0..1 + rng.below(12) {
+        let msg = match rng.below(4) {
+            0 => json_value(rng, 6),
+            _ => {
+                let mut m = rng.pick(corpus).clone();
+                for _ in 0..rng.below(4) {
+                    mutate(rng, &mut m);
+                }
+                m
+            }
+        };
+        now += rng.below(100_000) as u64;
+        let out = mapping::map(&msg, &state, now);
+        check_output(&msg, &out);
+        for c in &out.changes {
+            state.apply(c);
+        }
+        if rng.chance(10) {
+            for c in state.expired(now, rng.below(200_000) as u64) {
+                state.apply(&c);
+            }
+        }
+    }
+}
+
+#[test]
+fn event_mapping() {
+    let corpus = corpus();
+    run("mapping", Budget::quick(1500), |rng| {
+        mapping_case(rng, &corpus)
+    });
+}
+
+#[test]
+#[ignore = "long run: FUZZ_SECONDS=300 cargo test --release --test fuzz -- --ignored"]
+fn long_event_mapping() {
+    let corpus = corpus();
+    run("mapping", Budget::long(), |rng| mapping_case(rng, &corpus));
+}
+
+// --------------------------------------------------------------- config
+
+const VALUES: &[&str] = &[
+    "",
+    " ",
+    "0",
+    "1",
+    "-1",
+    "20",
+    "21",
+    "1024",
+    "1025",
+    "18446744073709551616",
+    "true",
+    "FALSE",
+    "yes",
+    "off",
+    "sha1",
+    "SHA256",
+    "md5",
+    "sha1,sha512",
+    ",",
+    "checksum",
+    "bearer",
+    "redis://127.0.0.1:1",
+    "unix:///tmp/r.sock",
+    "http://x",
+    "127.0.0.1:0",
+    "[::1]:0",
+    "localhost:80",
+    "/bigbluebutton/api",
+    "/",
+    "//",
+    "/a?b",
+    "no-slash",
+    "raw:http://a/b",
+    "http://a/b, raw:https://c/d",
+    "raw:",
+    "raw:ftp://x",
+    "100,500",
+    "1,,2",
+    "a,b",
+    "debug",
+    "trace",
+    "loud",
+    "\"quoted\"",
+    "'single'",
+    "\"",
+    "x=y",
+    "é",
+];
+
+fn config_key(rng: &mut Rng) -> String {
+    match rng.below(8) {
+        0 => format!("BBB_WEBHOOKS_{}", rng.string()),
+        1 => rng.string(),
+        2 => format!(" {} ", rng.pick(config::KEYS).0),
+        _ => rng.pick(config::KEYS).0.to_owned(),
+    }
+}
+
+fn config_value(rng: &mut Rng) -> String {
+    match rng.below(4) {
+        0 => rng.string(),
+        1 => format!("{}{}", rng.pick(VALUES), rng.pick(VALUES)),
+        _ => (*rng.pick(VALUES)).to_owned(),
+    }
+}
+
+fn config_case(rng: &mut Rng, dir: &Path) {
+    let file = dir.join("fuzz.conf");
+    let props = dir.join("fuzz.properties");
+    let mut env: HashMap<String, String> = HashMap::new();
+    if !rng.chance(4) {
+        env.insert("BBB_WEBHOOKS_SHARED_SECRET".into(), rng.string());
+    }
+    if !rng.chance(4) {
+        env.insert("BBB_WEBHOOKS_SERVER_DOMAIN".into(), rng.string());
+    }
+    for _ in 0..rng.below(6) {
+        env.insert(config_key(rng), config_value(rng));
+    }
+    // Only files of this case are read, never the machine's.
+    env.insert(
+        "BBB_WEBHOOKS_BBB_PROPERTIES".into(),
+        match rng.below(3) {
+            0 => String::new(),
+            1 => format!("{},{}", dir.join("missing").display(), props.display()),
+            _ => props.display().to_string(),
+        },
+    );
+    let mut text: Vec<u8> = Vec::new();
+    for _ in 0..rng.below(6) {
+        match rng.below(6) {
+            0 => text.extend(rng.bytes()),
+            1 => text.extend(format!("# {}", rng.string()).bytes()),
+            2 => text.extend(rng.string().bytes()),
+            _ => text.extend(format!("{}={}", config_key(rng), config_value(rng)).bytes()),
+        }
+        text.extend(rng.pick(&["\n", "\r\n", "\n\n", ""]).bytes());
+    }
+    let mut props_text = String::new();
+    for _ in 0..rng.below(5) {
+        let line = match rng.below(5) {
+            0 => format!(
+                "securitySalt{}{}",
+                rng.pick(&["=", ":", " ", "\\=", "\t"]),
+                rng.string()
+            ),
+            1 => format!(
+                "bigbluebutton.web.serverURL={}",
+                rng.string_from(&["https://", "http://", "[::1]", ":", "@", "/"])
+            ),
+            2 => format!("{}\\", rng.string()),
+            _ => rng.string(),
+        };
+        props_text.push_str(&line);
+        props_text.push('\n');
+    }
+    std::fs::write(&file, &text).expect("write config");
+    std::fs::write(&props, &props_text).expect("write properties");
+
+    match Config::load(&env, Some(&file)) {
+        Ok(c) => {
+            assert!(!c.retry_intervals.is_empty());
+            assert!((1..=1024).contains(&c.delivery_workers));
+            assert!((1..=1000).contains(&c.multi_event));
+            assert!(c.max_queue >= 1 && c.max_hooks >= 1 && c.max_redirects <= 20);
+            assert!(!c.channels.is_empty() && !c.api_algorithms.is_empty());
+            assert!(!c.api_path.ends_with('/'));
+            assert!(c
+                .permanent_hooks
+                .iter()
+                .all(|h| hooks::valid_callback_url(&h.url)));
+        }
+        Err(e) => {
+            let e = e.to_string();
+            let named = e.contains("BBB_WEBHOOKS_")
+                || e.contains(&file.display().to_string())
+                || e.contains(&props.display().to_string());
+            assert!(named, "the error names no key or file: {e}");
+        }
+    }
+}
+
+fn config_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bbbwh-fuzz-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn config_parsing() {
+    let dir = config_dir("quick");
+    run("config", Budget::quick(1000), |rng| config_case(rng, &dir));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+#[ignore = "long run: FUZZ_SECONDS=300 cargo test --release --test fuzz -- --ignored"]
+fn long_config_parsing() {
+    let dir = config_dir("long");
+    run("config", Budget::long(), |rng| config_case(rng, &dir));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+// ---------------------------------------------------------------- hooks
+
+fn hooks_case(rng: &mut Rng) {
+    let url = rng.string_from(&[
+        "http://", "https://", "HTTPS://", "HtTp://", "/", ":", "?", "#", "é",
+    ]);
+    if hooks::valid_callback_url(&url) {
+        let lower = url.to_ascii_lowercase();
+        assert!(
+            lower.starts_with("http://") || lower.starts_with("https://"),
+            "{url:?}"
+        );
+        assert!(
+            !url.chars().any(|c| c.is_whitespace() || c.is_control()),
+            "{url:?}"
+        );
+    }
+    let ids = rng.string_from(&[",", " ", "user-joined", "TestEvent", ", ,"]);
+    if let Some(ids) = hooks::parse_event_ids(&ids) {
+        assert!(!ids.is_empty());
+        assert!(ids
+            .iter()
+            .all(|i| !i.is_empty() && !i.contains(',') && *i == i.to_lowercase()));
+    }
+}
+
+#[test]
+fn hook_fields() {
+    run("hooks", Budget::quick(3000), hooks_case);
+}
+
+#[test]
+#[ignore = "long run: FUZZ_SECONDS=300 cargo test --release --test fuzz -- --ignored"]
+fn long_hook_fields() {
+    run("hooks", Budget::long(), hooks_case);
+}
