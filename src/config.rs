@@ -207,9 +207,12 @@ impl Config {
                         path.display()
                     ))
                 })?;
-                values
-                    .0
-                    .insert(key, (value, Origin::File(path.clone(), line_no)));
+                // An empty value means unset: the line counts as absent.
+                if !value.trim().is_empty() {
+                    values
+                        .0
+                        .insert(key, (value, Origin::File(path.clone(), line_no)));
+                }
             }
         }
         let mut env_keys: Vec<&String> = env.keys().collect();
@@ -221,7 +224,9 @@ impl Config {
             let canon = canonical_key(key).ok_or_else(|| {
                 Error::Config(format!("unknown key {key} in the environment (see --help)"))
             })?;
-            values.0.insert(canon, (env[key].clone(), Origin::Env));
+            if !env[key].trim().is_empty() {
+                values.0.insert(canon, (env[key].clone(), Origin::Env));
+            }
         }
         Config::from_values(&values)
     }

@@ -803,6 +803,28 @@ fn config_case(rng: &mut Rng, dir: &Path) {
     std::fs::write(&file, &text).expect("write config");
     std::fs::write(&props, &props_text).expect("write properties");
 
+    // A key set to an empty value, in the environment or the file, loads as
+    // if it were not set at all.
+    if rng.chance(3) {
+        let key = rng.pick(config::KEYS).0;
+        if key != "BBB_WEBHOOKS_BBB_PROPERTIES" {
+            env.remove(key);
+            let unset = describe(Config::load(&env, Some(&file)));
+            env.insert(key.to_owned(), (*rng.pick(&["", " ", "\t"])).to_owned());
+            assert_eq!(
+                describe(Config::load(&env, Some(&file))),
+                unset,
+                "{key} empty"
+            );
+            env.remove(key);
+            let mut with_empty = text.clone();
+            with_empty.extend(format!("\n{key}=\n").bytes());
+            std::fs::write(&file, &with_empty).expect("write config");
+            let empty = describe(Config::load(&env, Some(&file)));
+            std::fs::write(&file, &text).expect("write config");
+            assert_eq!(empty, unset, "{key} empty in the file");
+        }
+    }
     match Config::load(&env, Some(&file)) {
         Ok(c) => {
             assert!(!c.retry_intervals.is_empty());
@@ -823,6 +845,14 @@ fn config_case(rng: &mut Rng, dir: &Path) {
                 || e.contains(&props.display().to_string());
             assert!(named, "the error names no key or file: {e}");
         }
+    }
+}
+
+/// A load's result as text, to compare two loads.
+fn describe(r: bbb_webhooks::error::Result<Config>) -> String {
+    match r {
+        Ok(c) => format!("{c:?}"),
+        Err(e) => e.to_string(),
     }
 }
 
@@ -882,4 +912,36 @@ fn hook_fields() {
 #[ignore = "long run: FUZZ_SECONDS=300 cargo test --release --test fuzz -- --ignored"]
 fn long_hook_fields() {
     run("hooks", Budget::long(), hooks_case);
+}
+
+// ---------------------------------------------------------- regressions
+
+/// Found by `config_parsing`: a key set to an empty value (`KEY=` in a
+/// systemd environment file) stopped startup with "has the value \"\"" where
+/// the README promises that an empty value means unset.
+#[test]
+fn regressions_empty_value_means_unset() {
+    let dir = config_dir("regression");
+    let file = dir.join("empty.conf");
+    let env: HashMap<String, String> = [
+        ("BBB_WEBHOOKS_SHARED_SECRET", "s"),
+        ("BBB_WEBHOOKS_SERVER_DOMAIN", "d"),
+        ("BBB_WEBHOOKS_BBB_PROPERTIES", ""),
+        ("BBB_WEBHOOKS_RETRY_INTERVALS_MS", ""),
+        ("BBB_WEBHOOKS_DELIVERY_WORKERS", " "),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    std::fs::write(
+        &file,
+        "BBB_WEBHOOKS_DELIVERY_WORKERS=3\nBBB_WEBHOOKS_CHANNELS=\nBBB_WEBHOOKS_MAX_QUEUE=\"\"\n",
+    )
+    .expect("write config");
+    let c = Config::load(&env, Some(&file)).expect("empty values load as unset");
+    assert_eq!(c.retry_intervals.len(), 12);
+    assert_eq!(c.delivery_workers, 3, "the file's value, as the env's is empty");
+    assert_eq!(c.channels.len(), 8);
+    assert_eq!(c.max_queue, 10_000);
+    std::fs::remove_dir_all(&dir).ok();
 }
