@@ -313,3 +313,46 @@ fn corrupt_mapping_records_are_skipped_at_start() {
     let (status, body) = svc.get(&format!("{}/hooks/ping", svc.api));
     assert_eq!((status, body.as_str()), (200, "bbb-webhooks API up!"));
 }
+
+#[test]
+fn record_ids_that_are_not_utf8_are_skipped_at_start() {
+    let redis = Redis::start();
+    let rx = HttpReceiver::start();
+    let mut c = redis.conn();
+    let bad_id: &[u8] = &[0xff, 0xfe, b'x'];
+    for set in [MAPPINGS, USER_MAPS, "bigbluebutton:webhooks:out:hooks"] {
+        let _: () = c.sadd(set, bad_id).expect("sadd");
+    }
+    let good = "int-utf8";
+    let _: () = c.sadd(MAPPINGS, good).expect("sadd");
+    hset(
+        &mut c,
+        &format!("{MAPPING}:{good}"),
+        &[
+            ("internalMeetingID", good.as_bytes()),
+            ("externalMeetingID", b"ext-utf8"),
+        ],
+    );
+    let hook = "6a0f3a52-5d55-4c43-8f57-1b7f7f3c2a10";
+    let _: () = c
+        .sadd("bigbluebutton:webhooks:out:hooks", hook)
+        .expect("sadd");
+    let url = rx.url("/stored");
+    hset(
+        &mut c,
+        &format!("bigbluebutton:webhooks:out:hook:{hook}"),
+        &[
+            ("id", hook.as_bytes()),
+            ("callbackURL", url.as_bytes()),
+            ("externalMeetingID", b"ext-utf8"),
+        ],
+    );
+
+    let svc = Service::start(&redis, &[]);
+    svc.wait_logged("1 stored hooks could not be read and were skipped");
+    svc.wait_logged("loaded 1 meeting and 0 user mappings (2 skipped)");
+    redis.publish("bigbluebutton:events", &test_event(good, "stored"));
+    let r = rx.next();
+    assert!(r.target.starts_with("/stored?"), "{}", r.target);
+    assert_eq!(r.events()[0]["data"], "stored");
+}

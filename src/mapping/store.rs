@@ -219,9 +219,20 @@ fn read_all(
     set: &str,
     prefix: &str,
 ) -> redis::RedisResult<Vec<(String, Result<Hash, String>)>> {
-    let ids: Vec<String> = redis::cmd("SMEMBERS").arg(set).query(conn)?;
+    let members: Vec<Vec<u8>> = redis::cmd("SMEMBERS").arg(set).query(conn)?;
+    let mut records: Vec<(String, Result<Hash, String>)> = Vec::new();
+    let mut ids = Vec::with_capacity(members.len());
+    for member in members {
+        match String::from_utf8(member) {
+            Ok(id) => ids.push(id),
+            Err(e) => records.push((
+                String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                Err("the record id is not UTF-8".to_owned()),
+            )),
+        }
+    }
     if ids.is_empty() {
-        return Ok(Vec::new());
+        return Ok(records);
     }
     let mut pipe = redis::pipe();
     pipe.ignore_errors();
@@ -234,7 +245,8 @@ fn read_all(
         other => redis::from_redis_value::<Hash>(other)
             .map_err(|e| format!("not readable as a hash ({e})")),
     });
-    Ok(ids.into_iter().zip(hashes).collect())
+    records.extend(ids.into_iter().zip(hashes));
+    Ok(records)
 }
 
 fn field<'a>(hash: &'a Hash, name: &str) -> Result<&'a str, String> {
