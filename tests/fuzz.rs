@@ -1173,6 +1173,74 @@ fn stored_case(rng: &mut Rng, c: &mut redis::Connection) {
     }
 }
 
+/// The mapping state written by `persist` as messages go by loads back
+/// whole: nothing skipped, the same meetings and users.
+fn persisted_state_case(rng: &mut Rng, c: &mut redis::Connection, corpus: &[Value]) {
+    redis::cmd("FLUSHALL").exec(c).expect("flushall");
+    let mut state = State::default();
+    let mut now = 1_700_000_000_000u64;
+    let mut meetings: Vec<String> = Vec::new();
+    for _ in 0..1 + rng.below(12) {
+        let mut msg = rng.pick(corpus).clone();
+        for _ in 0..rng.below(3) {
+            mutate(rng, &mut msg);
+        }
+        now += rng.below(100_000) as u64;
+        let out = mapping::map(&msg, &state, now);
+        let mut changes = out.changes;
+        if rng.chance(10) {
+            changes.extend(state.expired(now, rng.below(200_000) as u64));
+        }
+        mapping::store::persist(c, &changes).expect("persist");
+        for change in &changes {
+            state.apply(change);
+        }
+        meetings.extend(
+            out.events
+                .iter()
+                .filter_map(|e| e.internal_meeting_id.clone()),
+        );
+    }
+    let (loaded, skipped) = mapping::store::load(c).expect("load");
+    assert_eq!(skipped, 0, "a record written could not be read back");
+    assert_eq!(loaded.meeting_count(), state.meeting_count());
+    assert_eq!(loaded.user_count(), state.user_count());
+    let users = |s: &State, m: &str| {
+        let mut u: Vec<(String, String)> = s
+            .users(m)
+            .iter()
+            .map(|u| (u.internal.clone(), u.external.clone()))
+            .collect();
+        u.sort();
+        u
+    };
+    for m in &meetings {
+        assert_eq!(loaded.external_meeting_id(m), state.external_meeting_id(m));
+        assert_eq!(users(&loaded, m), users(&state, m), "users of {m}");
+    }
+}
+
+#[test]
+fn persisted_state() {
+    let redis = support::Redis::start();
+    let mut c = redis.conn();
+    let corpus = corpus();
+    run("persisted", Budget::quick(300), |rng| {
+        persisted_state_case(rng, &mut c, &corpus)
+    });
+}
+
+#[test]
+#[ignore = "long run: FUZZ_SECONDS=300 cargo test --release --test fuzz -- --ignored"]
+fn long_persisted_state() {
+    let redis = support::Redis::start();
+    let mut c = redis.conn();
+    let corpus = corpus();
+    run("persisted", Budget::long(), |rng| {
+        persisted_state_case(rng, &mut c, &corpus)
+    });
+}
+
 #[test]
 fn stored_records() {
     let redis = support::Redis::start();
