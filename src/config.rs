@@ -301,6 +301,7 @@ impl Config {
                     .iter()
                     .map(|a| Algorithm::from_name(a))
                     .collect::<Option<Vec<_>>>()
+                    .filter(|l| !l.is_empty())
             },
         )?;
         let algorithm = v.parse(

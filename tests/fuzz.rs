@@ -1290,3 +1290,26 @@ fn regressions_empty_value_means_unset() {
     assert_eq!(c.max_queue, 10_000);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Found by `long_config_parsing` (seed 105145): an algorithm list with no
+/// algorithm in it (`,`) loaded, and then the API refused every checksum.
+#[test]
+fn regressions_no_api_algorithm_is_refused() {
+    let dir = config_dir("regression-alg");
+    let file = dir.join("alg.conf");
+    std::fs::write(&file, "BBB_WEBHOOKS_API_CHECKSUM_ALGORITHMS=,\n").expect("write config");
+    let env: HashMap<String, String> = [
+        ("BBB_WEBHOOKS_SHARED_SECRET", "s"),
+        ("BBB_WEBHOOKS_SERVER_DOMAIN", "d"),
+        ("BBB_WEBHOOKS_BBB_PROPERTIES", ""),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let e = Config::load(&env, Some(&file))
+        .expect_err("no algorithm")
+        .to_string();
+    assert!(e.contains("BBB_WEBHOOKS_API_CHECKSUM_ALGORITHMS"), "{e}");
+    assert!(e.contains("alg.conf, line 1"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}
