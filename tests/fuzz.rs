@@ -7,7 +7,7 @@
 //! `cargo test` runs a bounded number of cases per target. A long run by hand:
 //!
 //! ```sh
-//! FUZZ_SECONDS=300 cargo test --release --test fuzz -- --ignored
+//! FUZZ_SECONDS=300 cargo test --release --test fuzz -- --ignored --nocapture --test-threads 8
 //! ```
 //!
 //! `FUZZ_SEED=<n>` starts from another seed (a failure prints the seed of the
