@@ -1173,6 +1173,14 @@ fn stored_case(rng: &mut Rng, c: &mut redis::Connection) {
     }
 }
 
+/// What the ingest thread does with the changes of a message.
+fn persist_and_apply(c: &mut redis::Connection, state: &mut State, changes: &[mapping::Change]) {
+    mapping::store::persist(c, changes).expect("persist");
+    for change in changes {
+        state.apply(change);
+    }
+}
+
 /// The mapping state written by `persist` as messages go by loads back
 /// whole: nothing skipped, the same meetings and users.
 fn persisted_state_case(rng: &mut Rng, c: &mut redis::Connection, corpus: &[Value]) {
@@ -1187,13 +1195,11 @@ fn persisted_state_case(rng: &mut Rng, c: &mut redis::Connection, corpus: &[Valu
         }
         now += rng.below(100_000) as u64;
         let out = mapping::map(&msg, &state, now);
-        let mut changes = out.changes;
+        persist_and_apply(c, &mut state, &out.changes);
         if rng.chance(10) {
-            changes.extend(state.expired(now, rng.below(200_000) as u64));
-        }
-        mapping::store::persist(c, &changes).expect("persist");
-        for change in &changes {
-            state.apply(change);
+            // The periodic sweep, as the ingest thread runs it.
+            let expired = state.expired(now, rng.below(200_000) as u64);
+            persist_and_apply(c, &mut state, &expired);
         }
         meetings.extend(
             out.events
