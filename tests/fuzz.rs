@@ -1319,3 +1319,37 @@ fn regressions_no_api_algorithm_is_refused() {
     assert!(e.contains("alg.conf, line 1"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Found by `long_persisted_state` (seed 777047815): a `meeting-created` with
+/// an empty internal meeting ID was remembered under "" and written to
+/// Redis, where loading skips it as corrupt; a `user-joined` with an empty
+/// meeting or user ID likewise. The events are still delivered.
+#[test]
+fn regressions_empty_internal_ids_change_no_state() {
+    let event = |id: &str, meeting: &str, user: &str| {
+        json!({"data": {"type": "event", "id": id, "attributes": {
+            "meeting": {"internal-meeting-id": meeting, "external-meeting-id": "ext-f"},
+            "user": {"internal-user-id": user, "external-user-id": "e_1"}},
+            "event": {"ts": 1}}})
+    };
+    let mut state = State::default();
+    for msg in [
+        event("meeting-created", "", "w_1"),
+        event("user-joined", "", "w_1"),
+        event("user-joined", "int-f", ""),
+    ] {
+        let out = mapping::map(&msg, &state, 1);
+        assert!(out.changes.is_empty(), "{msg}: {:?}", out.changes);
+        assert_eq!(out.events.len(), 1);
+        for c in &out.changes {
+            state.apply(c);
+        }
+    }
+    assert_eq!(state.external_meeting_id(""), None);
+    let out = mapping::map(&event("meeting-created", "int-f", "w_1"), &state, 1);
+    assert_eq!(
+        out.changes.len(),
+        1,
+        "a meeting with an ID is still remembered"
+    );
+}
