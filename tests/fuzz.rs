@@ -284,7 +284,7 @@ fn query_parsing() {
 }
 
 #[test]
-#[ignore = "long run: FUZZ_SECONDS=300 cargo test --release --test fuzz -- --ignored"]
+#[ignore = "long run: FUZZ_SECONDS=<n> cargo test --release --test fuzz -- --ignored"]
 fn long_query_parsing() {
     run("query", Budget::long(), query_case);
 }
@@ -374,7 +374,7 @@ fn checksum_verification() {
 }
 
 #[test]
-#[ignore = "long run: FUZZ_SECONDS=300 cargo test --release --test fuzz -- --ignored"]
+#[ignore = "long run: FUZZ_SECONDS=<n> cargo test --release --test fuzz -- --ignored"]
 fn long_checksum_verification() {
     run("checksum", Budget::long(), checksum_case);
 }
@@ -678,7 +678,7 @@ fn event_mapping() {
 }
 
 #[test]
-#[ignore = "long run: FUZZ_SECONDS=300 cargo test --release --test fuzz -- --ignored"]
+#[ignore = "long run: FUZZ_SECONDS=<n> cargo test --release --test fuzz -- --ignored"]
 fn long_event_mapping() {
     let corpus = corpus();
     run("mapping", Budget::long(), |rng| mapping_case(rng, &corpus));
@@ -873,7 +873,7 @@ fn config_parsing() {
 }
 
 #[test]
-#[ignore = "long run: FUZZ_SECONDS=300 cargo test --release --test fuzz -- --ignored"]
+#[ignore = "long run: FUZZ_SECONDS=<n> cargo test --release --test fuzz -- --ignored"]
 fn long_config_parsing() {
     let dir = config_dir("long");
     run("config", Budget::long(), |rng| config_case(rng, &dir));
@@ -912,7 +912,7 @@ fn hook_fields() {
 }
 
 #[test]
-#[ignore = "long run: FUZZ_SECONDS=300 cargo test --release --test fuzz -- --ignored"]
+#[ignore = "long run: FUZZ_SECONDS=<n> cargo test --release --test fuzz -- --ignored"]
 fn long_hook_fields() {
     run("hooks", Budget::long(), hooks_case);
 }
@@ -1237,7 +1237,7 @@ fn persisted_state() {
 }
 
 #[test]
-#[ignore = "long run: FUZZ_SECONDS=300 cargo test --release --test fuzz -- --ignored"]
+#[ignore = "long run: FUZZ_SECONDS=<n> cargo test --release --test fuzz -- --ignored"]
 fn long_persisted_state() {
     let redis = support::Redis::start();
     let mut c = redis.conn();
@@ -1255,7 +1255,7 @@ fn stored_records() {
 }
 
 #[test]
-#[ignore = "long run: FUZZ_SECONDS=300 cargo test --release --test fuzz -- --ignored"]
+#[ignore = "long run: FUZZ_SECONDS=<n> cargo test --release --test fuzz -- --ignored"]
 fn long_stored_records() {
     let redis = support::Redis::start();
     let mut c = redis.conn();
