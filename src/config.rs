@@ -216,9 +216,12 @@ impl Config {
                         path.display()
                     ))
                 })?;
-                values
-                    .0
-                    .insert(key, (value, Origin::File(path.clone(), line_no)));
+                // An empty value means unset: the line counts as absent.
+                if !value.trim().is_empty() {
+                    values
+                        .0
+                        .insert(key, (value, Origin::File(path.clone(), line_no)));
+                }
             }
         }
         let mut env_keys: Vec<&String> = env.keys().collect();
@@ -230,7 +233,9 @@ impl Config {
             let canon = canonical_key(key).ok_or_else(|| {
                 Error::Config(format!("unknown key {key} in the environment (see --help)"))
             })?;
-            values.0.insert(canon, (env[key].clone(), Origin::Env));
+            if !env[key].trim().is_empty() {
+                values.0.insert(canon, (env[key].clone(), Origin::Env));
+            }
         }
         Config::from_values(&values)
     }
@@ -311,6 +316,7 @@ impl Config {
                     .iter()
                     .map(|a| Algorithm::from_name(a))
                     .collect::<Option<Vec<_>>>()
+                    .filter(|l| !l.is_empty())
             },
         )?;
         let algorithm = v.parse(

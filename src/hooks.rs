@@ -224,10 +224,15 @@ pub fn delete(conn: &mut redis::Connection, id: &str) -> redis::RedisResult<()> 
 /// Loads every hook from Redis. Records that are missing or corrupt are
 /// skipped with a warning; returns the hooks and the number skipped.
 pub fn load(conn: &mut redis::Connection) -> redis::RedisResult<(Vec<Hook>, usize)> {
-    let ids: Vec<String> = conn.smembers(HOOKS_SET)?;
-    let mut hooks = Vec::with_capacity(ids.len());
+    let members: Vec<Vec<u8>> = conn.smembers(HOOKS_SET)?;
+    let mut hooks = Vec::with_capacity(members.len());
     let mut skipped = 0;
-    for id in ids {
+    for member in members {
+        let Ok(id) = String::from_utf8(member) else {
+            log::warn!("skipping a hook record whose id is not UTF-8");
+            skipped += 1;
+            continue;
+        };
         let key = format!("{HOOK_PREFIX}{id}");
         let fields: redis::RedisResult<HashMap<String, String>> = conn.hgetall(&key);
         match fields.ok().and_then(Hook::from_fields) {

@@ -16,11 +16,15 @@ pub(super) fn process(event: Value, state: &State, now_ms: u64) -> Output {
     let id = str_at(&event, &["data", "id"])
         .unwrap_or_default()
         .to_owned();
+    // An empty ID names nothing: the state keeps nothing under it (and
+    // could not load it back from Redis).
     let meeting = str_at(
         &event,
         &["data", "attributes", "meeting", "internal-meeting-id"],
-    );
-    let user = str_at(&event, &["data", "attributes", "user", "internal-user-id"]);
+    )
+    .filter(|m| !m.is_empty());
+    let user = str_at(&event, &["data", "attributes", "user", "internal-user-id"])
+        .filter(|u| !u.is_empty());
     let known = meeting.zip(user).and_then(|(m, u)| state.user(m, u));
 
     let mut changes = Vec::new();
