@@ -4,7 +4,7 @@
 //! When Redis is away, events stay in memory and the affected lists are
 //! rewritten whole from memory once Redis is back.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,23 +18,23 @@ use crate::store::Conn;
 /// entry is `<event id>\n<JSON payload>`.
 pub const QUEUE_PREFIX: &str = "bigbluebutton:webhooks:out:queue:";
 
-enum Op {
-    Push(String, String),
-    Ack(String, usize),
-    Remove(String),
-}
-
-impl Op {
-    fn hook(&self) -> &str {
-        match self {
-            Op::Push(h, _) | Op::Ack(h, _) | Op::Remove(h) => h,
-        }
-    }
+/// What one flush writes for one hook. Within a flush, a hook's new events
+/// are appended before its delivered ones are trimmed: the result is the
+/// same as in arrival order (a trim never reaches past what was appended
+/// before it), in two commands instead of one per event.
+#[derive(Default)]
+struct HookOps {
+    /// The list is deleted first (the hook was removed).
+    removed: bool,
+    pushes: Vec<String>,
+    acks: usize,
 }
 
 pub struct Journal {
     conn: Conn,
-    ops: Vec<Op>,
+    /// Writes gathered since the last flush, by hook, in first-touched order.
+    ops: Vec<(String, HookOps)>,
+    index: HashMap<String, usize>,
     /// Hooks whose Redis list may differ from memory; rewritten on next flush.
     dirty: HashSet<String>,
     down: bool,
@@ -67,6 +67,7 @@ impl Journal {
         Journal {
             conn,
             ops: Vec::new(),
+            index: HashMap::new(),
             dirty: HashSet::new(),
             down: false,
             retry_at: None,
@@ -79,23 +80,40 @@ impl Journal {
         &mut self.conn
     }
 
+    fn ops_of(&mut self, hook: &str) -> &mut HookOps {
+        let i = match self.index.get(hook) {
+            Some(i) => *i,
+            None => {
+                self.ops.push((hook.to_owned(), HookOps::default()));
+                self.index.insert(hook.to_owned(), self.ops.len() - 1);
+                self.ops.len() - 1
+            }
+        };
+        &mut self.ops[i].1
+    }
+
     /// Records a new event at the end of `hook`'s list. (A list that will be
     /// rewritten whole needs no separate record.)
     pub fn push(&mut self, hook: &str, item: &Item) {
         if !self.dirty.contains(hook) {
-            self.ops.push(Op::Push(hook.to_owned(), encode(item)));
+            self.ops_of(hook).pushes.push(encode(item));
         }
     }
 
     /// Records that the first `count` events of `hook` were delivered.
     pub fn ack(&mut self, hook: &str, count: usize) {
-        if !self.dirty.contains(hook) {
-            self.ops.push(Op::Ack(hook.to_owned(), count));
+        if count > 0 && !self.dirty.contains(hook) {
+            self.ops_of(hook).acks += count;
         }
     }
 
+    /// Records that `hook`'s list goes away.
     pub fn remove(&mut self, hook: &str) {
-        self.ops.push(Op::Remove(hook.to_owned()));
+        let ops = self.ops_of(hook);
+        *ops = HookOps {
+            removed: true,
+            ..HookOps::default()
+        };
     }
 
     /// Whether there is anything to write.
@@ -110,17 +128,23 @@ impl Journal {
             return;
         }
         let ops = std::mem::take(&mut self.ops);
+        self.index.clear();
         let mut pipe = redis::pipe();
         pipe.atomic();
-        for op in &ops {
-            if self.dirty.contains(op.hook()) {
+        for (hook, op) in &ops {
+            if self.dirty.contains(hook) {
                 continue;
             }
-            match op {
-                Op::Push(h, entry) => pipe.rpush(key(h), entry).ignore(),
-                Op::Ack(h, n) => pipe.ltrim(key(h), *n as isize, -1).ignore(),
-                Op::Remove(h) => pipe.del(key(h)).ignore(),
-            };
+            let key = key(hook);
+            if op.removed {
+                pipe.del(&key).ignore();
+            }
+            if !op.pushes.is_empty() {
+                pipe.rpush(&key, &op.pushes).ignore();
+            }
+            if op.acks > 0 {
+                pipe.ltrim(&key, op.acks as isize, -1).ignore();
+            }
         }
         for hook in &self.dirty {
             pipe.del(key(hook)).ignore();
@@ -147,12 +171,10 @@ impl Journal {
                     self.down = true;
                 }
                 self.retry_at = Some(Instant::now() + RETRY_WRITES_AFTER);
-                for op in ops {
-                    if !matches!(op, Op::Remove(_)) {
-                        self.dirty.insert(op.hook().to_owned());
-                    } else {
-                        self.ops.push(op);
-                    }
+                // Rewrite these lists whole from memory (or delete them, for
+                // hooks that are gone) once Redis is back.
+                for (hook, _) in ops {
+                    self.dirty.insert(hook);
                 }
             }
         }

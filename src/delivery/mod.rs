@@ -10,6 +10,7 @@ mod scheduler;
 mod worker;
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -85,18 +86,21 @@ impl Delivery {
         let (job_tx, job_rx) = bounded::<worker::Job>(workers);
         let (done_tx, done_rx) = bounded::<worker::Done>(workers);
         let agent = worker::agent(&config);
+        let closing = Arc::new(AtomicBool::new(false));
         let mut sched = scheduler::Scheduler::new(
             config.clone(),
             registry,
             metrics.clone(),
             status.clone(),
             job_tx,
+            closing.clone(),
         )?;
         sched.load_backlog();
         let mut threads = Vec::with_capacity(workers + 1);
         for n in 0..workers {
             let w = worker::Worker {
                 config: config.clone(),
+                closing: closing.clone(),
                 agent: agent.clone(),
                 jobs: job_rx.clone(),
                 done: done_tx.clone(),

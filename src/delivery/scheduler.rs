@@ -5,6 +5,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,10 @@ use crate::store::Conn;
 
 /// Most inputs or results handled in one turn before the journal is written.
 const TURN: usize = 512;
+/// Most requests a worker makes for one hook before it takes other work,
+/// so a hook with a backlog does not wait for the scheduler between
+/// requests, and hooks still take turns.
+const LEASE: usize = 16;
 /// A hook failing past its retry schedule is logged at error once, then once
 /// every this many attempts.
 const FAILING_LOG_EVERY: usize = 60;
@@ -77,6 +82,8 @@ pub struct Scheduler {
     changed: HashSet<String>,
     /// Shutting down: no new requests are started.
     closing: bool,
+    /// Tells the workers to end their jobs after the current request.
+    stop_workers: Arc<AtomicBool>,
 }
 
 impl Scheduler {
@@ -86,6 +93,7 @@ impl Scheduler {
         metrics: Arc<Metrics>,
         status: StatusMap,
         jobs: Sender<Job>,
+        stop_workers: Arc<AtomicBool>,
     ) -> Result<Scheduler> {
         let journal = Journal::new(Conn::new(&config.redis_url)?, metrics.clone());
         Ok(Scheduler {
@@ -102,6 +110,7 @@ impl Scheduler {
             journal,
             changed: HashSet::new(),
             closing: false,
+            stop_workers,
         })
     }
 
@@ -146,8 +155,10 @@ impl Scheduler {
         let mut input = input;
         let mut closing: Option<Instant> = None;
         loop {
-            self.flush();
+            // Requests first: a delivered event needs no journal entry, and
+            // waiting for Redis here would delay every hook's next request.
             self.dispatch();
+            self.flush();
             self.publish_status();
             if let Some(deadline) = closing {
                 if self.in_flight == 0 || Instant::now() >= deadline {
@@ -162,6 +173,7 @@ impl Scheduler {
                     Err(_) => {
                         input = never();
                         self.closing = true;
+                        self.stop_workers.store(true, Ordering::Relaxed);
                         closing = Some(Instant::now() + self.config.request_timeout.min(Duration::from_secs(10)));
                     }
                 },
@@ -281,11 +293,14 @@ impl Scheduler {
             if !q.is_ready() {
                 continue;
             }
-            let n = q.items.len().min(self.config.multi_event);
+            // A lease of up to LEASE requests: the worker posts them one
+            // after the other without coming back here in between.
+            let n = q.items.len().min(self.config.multi_event * LEASE);
             let items: Vec<Item> = q.items.iter().take(n).cloned().collect();
             let job = Job {
                 hook: q.hook.clone(),
                 items,
+                per_post: self.config.multi_event,
             };
             if self.jobs.send(job).is_err() {
                 return;
@@ -297,13 +312,19 @@ impl Scheduler {
     }
 
     fn on_done(&mut self, done: Done) {
-        self.idle += 1;
-        self.in_flight -= 1;
+        if done.last {
+            self.idle += 1;
+            self.in_flight -= 1;
+        }
         let id = done.hook_id;
         let Some(q) = self.queues.get_mut(&id) else {
             return;
         };
-        q.in_flight = 0;
+        q.in_flight = if done.last {
+            0
+        } else {
+            q.in_flight.saturating_sub(done.count)
+        };
         self.changed.insert(id.clone());
         match done.result {
             Ok(()) => {
@@ -324,7 +345,7 @@ impl Scheduler {
                 if q.items.len() < self.config.max_queue / 2 {
                     q.overflowing = false;
                 }
-                if q.items.is_empty() {
+                if q.items.is_empty() && q.in_flight == 0 {
                     self.queues.remove(&id);
                 } else {
                     self.mark_ready(&id);

@@ -1,6 +1,7 @@
 //! A delivery worker: takes one job (the head of one hook's queue), POSTs it
 //! and reports how it went. It never waits for a retry; the scheduler does.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -22,16 +23,21 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 #[derive(Debug)]
 pub struct Job {
     pub hook: Arc<Hook>,
+    /// The head of the hook's queue, posted in order, `per_post` events a
+    /// request, one request at a time.
     pub items: Vec<Item>,
+    pub per_post: usize,
 }
 
 /// How a job went.
 #[derive(Debug)]
 pub struct Done {
     pub hook_id: String,
-    /// Number of events the job carried.
+    /// Number of events the request carried.
     pub count: usize,
     pub result: Result<(), Failure>,
+    /// The job is over: the worker is free and the hook's lease ends.
+    pub last: bool,
 }
 
 /// Why a delivery failed.
@@ -85,6 +91,8 @@ impl Resolver for InlineResolver {
 
 pub struct Worker {
     pub config: Arc<Config>,
+    /// Set when the service stops: a job ends after its current request.
+    pub closing: Arc<AtomicBool>,
     pub agent: ureq::Agent,
     pub jobs: Receiver<Job>,
     pub done: Sender<Done>,
@@ -94,23 +102,42 @@ impl Worker {
     /// Runs jobs until the scheduler drops its sender.
     pub fn run(self) {
         for job in self.jobs.iter() {
-            let result = self.post(&job);
-            let done = Done {
-                hook_id: job.hook.id.clone(),
-                count: job.items.len(),
-                result,
-            };
-            if self.done.send(done).is_err() {
+            if !self.run_job(&job) {
                 break;
             }
         }
     }
 
-    fn post(&self, job: &Job) -> Result<(), Failure> {
-        let payloads: Vec<&str> = job.items.iter().map(|i| &*i.payload).collect();
-        let ids: Vec<&str> = job.items.iter().map(|i| &*i.id).collect();
+    /// Posts the job's events request by request, reporting each, and stops
+    /// at the first failure or when the service is closing. Returns false
+    /// when the scheduler is gone.
+    fn run_job(&self, job: &Job) -> bool {
+        let mut chunks = job.items.chunks(job.per_post.max(1)).peekable();
+        while let Some(chunk) = chunks.next() {
+            let result = self.post(&job.hook, chunk);
+            let stop = result.is_err() || self.closing.load(Ordering::Relaxed);
+            let last = stop || chunks.peek().is_none();
+            let done = Done {
+                hook_id: job.hook.id.clone(),
+                count: chunk.len(),
+                result,
+                last,
+            };
+            if self.done.send(done).is_err() {
+                return false;
+            }
+            if last {
+                break;
+            }
+        }
+        true
+    }
+
+    fn post(&self, hook: &Hook, items: &[Item]) -> Result<(), Failure> {
+        let payloads: Vec<&str> = items.iter().map(|i| &*i.payload).collect();
+        let ids: Vec<&str> = items.iter().map(|i| &*i.id).collect();
         let req = callback::build(
-            &job.hook.callback_url,
+            &hook.callback_url,
             &payloads,
             &self.config.server_domain,
             now_ms(),
