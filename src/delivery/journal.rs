@@ -1,13 +1,17 @@
 //! The delivery journal: every event queued for a hook is kept in a Redis
 //! LIST until its endpoint acknowledged it, so a restart or a crash loses
-//! none. Writes are gathered and sent as one pipeline per scheduler turn.
-//! When Redis is away, events stay in memory and the affected lists are
-//! rewritten whole from memory once Redis is back.
+//! none. A thread of its own writes, so the scheduler never waits for Redis:
+//! whatever was recorded while one write was under way goes out in the next
+//! (group commit), merged by hook. When a write fails, the lists it touched
+//! are rewritten whole from the scheduler's queues once Redis is back, which
+//! stays correct however much of the failed write Redis applied.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use redis::Commands;
 
 use super::Item;
@@ -18,32 +22,10 @@ use crate::store::Conn;
 /// entry is `<event id>\n<JSON payload>`.
 pub const QUEUE_PREFIX: &str = "bigbluebutton:webhooks:out:queue:";
 
-/// What one flush writes for one hook. Within a flush, a hook's new events
-/// are appended before its delivered ones are trimmed: the result is the
-/// same as in arrival order (a trim never reaches past what was appended
-/// before it), in two commands instead of one per event.
-#[derive(Default)]
-struct HookOps {
-    /// The list is deleted first (the hook was removed).
-    removed: bool,
-    pushes: Vec<String>,
-    acks: usize,
-}
-
-pub struct Journal {
-    conn: Conn,
-    /// Writes gathered since the last flush, by hook, in first-touched order.
-    ops: Vec<(String, HookOps)>,
-    index: HashMap<String, usize>,
-    /// Hooks whose Redis list may differ from memory; rewritten on next flush.
-    dirty: HashSet<String>,
-    down: bool,
-    /// After a failed write, the next one waits until then.
-    retry_at: Option<Instant>,
-    metrics: Arc<Metrics>,
-}
-
-/// How long after a failed write the journal tries again.
+/// Records waiting for the writer. When full, the scheduler waits: the
+/// journal never falls further behind than this.
+const BACKLOG: usize = 65_536;
+/// How long after a failed write the next one is tried.
 const RETRY_WRITES_AFTER: Duration = Duration::from_secs(1);
 
 fn key(hook: &str) -> String {
@@ -62,79 +44,215 @@ fn decode(entry: &str) -> Option<Item> {
     })
 }
 
+/// What the scheduler records.
+enum Record {
+    Push(String, String),
+    Ack(String, usize),
+    Remove(String),
+    /// A hook's whole queue, answering a [`Journal::wanted`] request.
+    Snapshot(String, Vec<String>),
+}
+
+/// The scheduler's side of the journal.
+pub struct Journal {
+    tx: Sender<Record>,
+    wanted: Receiver<String>,
+    writer: JoinHandle<()>,
+}
+
 impl Journal {
-    pub fn new(conn: Conn, metrics: Arc<Metrics>) -> Journal {
-        Journal {
+    /// Starts the writer thread.
+    pub fn start(conn: Conn, metrics: Arc<Metrics>) -> std::io::Result<Journal> {
+        let (tx, rx) = bounded(BACKLOG);
+        let (want_tx, wanted) = bounded(BACKLOG);
+        let writer = Writer {
             conn,
-            ops: Vec::new(),
+            rx,
+            want: want_tx,
+            batch: Vec::new(),
             index: HashMap::new(),
-            dirty: HashSet::new(),
+            mirrors: HashMap::new(),
             down: false,
             retry_at: None,
             metrics,
+        };
+        let writer = std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || writer.run())?;
+        Ok(Journal { tx, wanted, writer })
+    }
+
+    fn send(&self, r: Record) {
+        if self.tx.send(r).is_err() {
+            log::error!("the delivery journal has stopped");
         }
     }
 
-    /// The Redis connection, for other writes the scheduler makes.
-    pub fn conn(&mut self) -> &mut Conn {
-        &mut self.conn
+    /// A new event at the end of `hook`'s list.
+    pub fn push(&self, hook: &str, item: &Item) {
+        self.send(Record::Push(hook.to_owned(), encode(item)));
+    }
+
+    /// The first `count` events of `hook` were delivered.
+    pub fn ack(&self, hook: &str, count: usize) {
+        if count > 0 {
+            self.send(Record::Ack(hook.to_owned(), count));
+        }
+    }
+
+    /// `hook`'s list goes away.
+    pub fn remove(&self, hook: &str) {
+        self.send(Record::Remove(hook.to_owned()));
+    }
+
+    /// Hooks whose whole queue the writer needs (after a failed write); the
+    /// scheduler answers each with [`Journal::snapshot`].
+    pub fn wanted(&self) -> &Receiver<String> {
+        &self.wanted
+    }
+
+    /// The whole queue of `hook` as it is now (empty if it has none).
+    pub fn snapshot<'a>(&self, hook: &str, items: impl Iterator<Item = &'a Item>) {
+        self.send(Record::Snapshot(
+            hook.to_owned(),
+            items.map(encode).collect(),
+        ));
+    }
+
+    /// Lets the writer write what it has (one more try if Redis is away)
+    /// and waits for it.
+    pub fn finish(self) {
+        drop(self.tx);
+        let _ = self.writer.join();
+    }
+}
+
+/// Reads the pending events of `hook`, at most `max`. Entries that cannot
+/// be read are skipped and counted.
+pub fn load(conn: &mut Conn, hook: &str, max: usize) -> crate::error::Result<(Vec<Item>, usize)> {
+    let entries: Vec<String> =
+        conn.run(|c| c.lrange(key(hook), 0, max.saturating_sub(1) as isize))?;
+    let total = entries.len();
+    let items: Vec<Item> = entries.iter().filter_map(|e| decode(e)).collect();
+    let bad = total - items.len();
+    Ok((items, bad))
+}
+
+/// What one write does to one hook's list. A hook's new events are appended
+/// before its delivered ones are trimmed: the result is the same as in
+/// arrival order (a trim never reaches past what was appended before it),
+/// in two commands instead of one per event.
+#[derive(Default)]
+struct HookOps {
+    /// The list is deleted first (the hook was removed).
+    removed: bool,
+    pushes: Vec<String>,
+    acks: usize,
+}
+
+/// A list to be rewritten whole.
+enum Mirror {
+    /// Its snapshot has been asked for; records until then are in it.
+    Waiting,
+    /// The whole list, kept up to date until it is written.
+    Ready(VecDeque<String>),
+}
+
+struct Writer {
+    conn: Conn,
+    rx: Receiver<Record>,
+    want: Sender<String>,
+    /// Records since the last write, by hook, in first-touched order.
+    batch: Vec<(String, HookOps)>,
+    index: HashMap<String, usize>,
+    mirrors: HashMap<String, Mirror>,
+    down: bool,
+    retry_at: Option<Instant>,
+    metrics: Arc<Metrics>,
+}
+
+impl Writer {
+    fn run(mut self) {
+        loop {
+            let wait = match self.retry_at {
+                Some(t) => t.saturating_duration_since(Instant::now()),
+                None => Duration::from_secs(3600),
+            };
+            match self.rx.recv_timeout(wait) {
+                Ok(r) => self.apply(r),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            // Everything that arrived meanwhile goes in the same write.
+            while let Ok(r) = self.rx.try_recv() {
+                self.apply(r);
+            }
+            if self.retry_at.is_none_or(|t| Instant::now() >= t) {
+                self.write();
+            }
+        }
+        self.write();
+        if self.down {
+            log::error!("stopping with delivery queues not written to Redis");
+        }
     }
 
     fn ops_of(&mut self, hook: &str) -> &mut HookOps {
         let i = match self.index.get(hook) {
             Some(i) => *i,
             None => {
-                self.ops.push((hook.to_owned(), HookOps::default()));
-                self.index.insert(hook.to_owned(), self.ops.len() - 1);
-                self.ops.len() - 1
+                self.batch.push((hook.to_owned(), HookOps::default()));
+                self.index.insert(hook.to_owned(), self.batch.len() - 1);
+                self.batch.len() - 1
             }
         };
-        &mut self.ops[i].1
+        &mut self.batch[i].1
     }
 
-    /// Records a new event at the end of `hook`'s list. (A list that will be
-    /// rewritten whole needs no separate record.)
-    pub fn push(&mut self, hook: &str, item: &Item) {
-        if !self.dirty.contains(hook) {
-            self.ops_of(hook).pushes.push(encode(item));
+    fn apply(&mut self, r: Record) {
+        match r {
+            Record::Push(h, entry) => match self.mirrors.get_mut(&h) {
+                Some(Mirror::Waiting) => {}
+                Some(Mirror::Ready(list)) => list.push_back(entry),
+                None => self.ops_of(&h).pushes.push(entry),
+            },
+            Record::Ack(h, n) => match self.mirrors.get_mut(&h) {
+                Some(Mirror::Waiting) => {}
+                Some(Mirror::Ready(list)) => {
+                    list.drain(..n.min(list.len()));
+                }
+                None => self.ops_of(&h).acks += n,
+            },
+            Record::Remove(h) => match self.mirrors.get_mut(&h) {
+                Some(m) => *m = Mirror::Ready(VecDeque::new()),
+                None => {
+                    *self.ops_of(&h) = HookOps {
+                        removed: true,
+                        ..HookOps::default()
+                    }
+                }
+            },
+            Record::Snapshot(h, entries) => {
+                if let Some(m @ Mirror::Waiting) = self.mirrors.get_mut(&h) {
+                    *m = Mirror::Ready(entries.into());
+                }
+            }
         }
     }
 
-    /// Records that the first `count` events of `hook` were delivered.
-    pub fn ack(&mut self, hook: &str, count: usize) {
-        if count > 0 && !self.dirty.contains(hook) {
-            self.ops_of(hook).acks += count;
-        }
-    }
-
-    /// Records that `hook`'s list goes away.
-    pub fn remove(&mut self, hook: &str) {
-        let ops = self.ops_of(hook);
-        *ops = HookOps {
-            removed: true,
-            ..HookOps::default()
-        };
-    }
-
-    /// Whether there is anything to write.
-    pub fn has_work(&self) -> bool {
-        !self.ops.is_empty() || !self.dirty.is_empty()
-    }
-
-    /// Writes what was gathered. `queues` is the in-memory truth used to
-    /// rewrite lists that a failed write left out of step.
-    pub fn flush<'a>(&mut self, queue_of: impl Fn(&str) -> Option<&'a VecDeque<Item>>) {
-        if !self.has_work() || self.retry_at.is_some_and(|t| Instant::now() < t) {
+    fn write(&mut self) {
+        let ready: Vec<&String> = self
+            .mirrors
+            .iter()
+            .filter(|(_, m)| matches!(m, Mirror::Ready(_)))
+            .map(|(h, _)| h)
+            .collect();
+        if self.batch.is_empty() && ready.is_empty() {
             return;
         }
-        let ops = std::mem::take(&mut self.ops);
-        self.index.clear();
         let mut pipe = redis::pipe();
         pipe.atomic();
-        for (hook, op) in &ops {
-            if self.dirty.contains(hook) {
-                continue;
-            }
+        for (hook, op) in &self.batch {
             let key = key(hook);
             if op.removed {
                 pipe.del(&key).ignore();
@@ -146,23 +264,30 @@ impl Journal {
                 pipe.ltrim(&key, op.acks as isize, -1).ignore();
             }
         }
-        for hook in &self.dirty {
-            pipe.del(key(hook)).ignore();
-            if let Some(items) = queue_of(hook) {
-                for chunk in items.iter().collect::<Vec<_>>().chunks(1000) {
-                    let entries: Vec<String> = chunk.iter().map(|i| encode(i)).collect();
-                    pipe.rpush(key(hook), entries).ignore();
+        let mut rewritten = Vec::with_capacity(ready.len());
+        for hook in ready {
+            if let Some(Mirror::Ready(list)) = self.mirrors.get(hook) {
+                let key = key(hook);
+                pipe.del(&key).ignore();
+                for chunk in list.iter().collect::<Vec<_>>().chunks(1000) {
+                    pipe.rpush(&key, chunk).ignore();
                 }
             }
+            rewritten.push(hook.clone());
         }
-        match self.conn.run(|c| pipe.query::<()>(c)) {
+        let result = self.conn.run(|c| pipe.query::<()>(c));
+        let batch = std::mem::take(&mut self.batch);
+        self.index.clear();
+        match result {
             Ok(()) => {
+                for hook in rewritten {
+                    self.mirrors.remove(&hook);
+                }
                 if self.down {
                     log::info!("delivery queues are written to Redis again");
                     self.down = false;
                 }
                 self.retry_at = None;
-                self.dirty.clear();
             }
             Err(e) => {
                 Metrics::add(&self.metrics.queue_write_errors, 1);
@@ -171,25 +296,16 @@ impl Journal {
                     self.down = true;
                 }
                 self.retry_at = Some(Instant::now() + RETRY_WRITES_AFTER);
-                // Rewrite these lists whole from memory (or delete them, for
-                // hooks that are gone) once Redis is back.
-                for (hook, _) in ops {
-                    self.dirty.insert(hook);
+                // Whatever part of the write Redis took, rewriting these lists
+                // whole from the scheduler's queues makes them right.
+                for (hook, _) in batch {
+                    self.mirrors.insert(hook.clone(), Mirror::Waiting);
+                    if self.want.try_send(hook).is_err() {
+                        log::error!("cannot ask for a delivery queue to rewrite");
+                    }
                 }
             }
         }
-    }
-
-    /// Reads the pending events of `hook`, at most `max`. Entries that cannot
-    /// be read are skipped and counted.
-    pub fn load(&mut self, hook: &str, max: usize) -> crate::error::Result<(Vec<Item>, usize)> {
-        let entries: Vec<String> = self
-            .conn
-            .run(|c| c.lrange(key(hook), 0, max.saturating_sub(1) as isize))?;
-        let total = entries.len();
-        let items: Vec<Item> = entries.iter().filter_map(|e| decode(e)).collect();
-        let bad = total - items.len();
-        Ok((items, bad))
     }
 }
 

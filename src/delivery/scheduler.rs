@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{never, select, Receiver, Sender};
 
-use super::journal::Journal;
+use super::journal::{self, Journal};
 use super::worker::{Done, Failure, Job};
 use super::{HookStatus, Input, Item, StatusMap};
 use crate::config::Config;
@@ -20,7 +20,7 @@ use crate::hooks::{self, Hook, SharedRegistry};
 use crate::metrics::Metrics;
 use crate::store::Conn;
 
-/// Most inputs or results handled in one turn before the journal is written.
+/// Most inputs or results handled in one turn before requests are started.
 const TURN: usize = 512;
 /// Most requests a worker makes for one hook before it takes other work,
 /// so a hook with a backlog does not wait for the scheduler between
@@ -78,6 +78,8 @@ pub struct Scheduler {
     idle: usize,
     in_flight: usize,
     journal: Journal,
+    /// For loading queues at start and removing failed hooks.
+    conn: Conn,
     /// Hooks whose status entry needs refreshing.
     changed: HashSet<String>,
     /// Shutting down: no new requests are started.
@@ -95,7 +97,8 @@ impl Scheduler {
         jobs: Sender<Job>,
         stop_workers: Arc<AtomicBool>,
     ) -> Result<Scheduler> {
-        let journal = Journal::new(Conn::new(&config.redis_url)?, metrics.clone());
+        let journal = Journal::start(Conn::new(&config.redis_url)?, metrics.clone())?;
+        let conn = Conn::new(&config.redis_url)?;
         Ok(Scheduler {
             idle: config.delivery_workers,
             config,
@@ -108,6 +111,7 @@ impl Scheduler {
             timers: BinaryHeap::new(),
             in_flight: 0,
             journal,
+            conn,
             changed: HashSet::new(),
             closing: false,
             stop_workers,
@@ -123,7 +127,7 @@ impl Scheduler {
         };
         let mut total = 0;
         for hook in hooks {
-            match self.journal.load(&hook.id, self.config.max_queue) {
+            match journal::load(&mut self.conn, &hook.id, self.config.max_queue) {
                 Ok((items, bad)) => {
                     if bad > 0 {
                         log::warn!("skipped {bad} unreadable queued events of hook {}", hook.id);
@@ -153,12 +157,10 @@ impl Scheduler {
     /// the shutdown grace period passed).
     pub fn run(mut self, input: Receiver<Input>, done: Receiver<Done>) {
         let mut input = input;
+        let wanted = self.journal.wanted().clone();
         let mut closing: Option<Instant> = None;
         loop {
-            // Requests first: a delivered event needs no journal entry, and
-            // waiting for Redis here would delay every hook's next request.
             self.dispatch();
-            self.flush();
             self.publish_status();
             if let Some(deadline) = closing {
                 if self.in_flight == 0 || Instant::now() >= deadline {
@@ -178,6 +180,7 @@ impl Scheduler {
                     }
                 },
                 recv(done) -> d => if let Ok(d) = d { self.on_done(d) },
+                recv(wanted) -> h => if let Ok(h) = h { self.snapshot(&h) },
                 default(timeout) => {}
             }
             for _ in 0..TURN {
@@ -194,16 +197,17 @@ impl Scheduler {
             }
             self.fire_timers();
         }
-        self.flush();
         let pending: usize = self.queues.values().map(|q| q.items.len()).sum();
+        self.journal.finish();
         if pending > 0 {
             log::info!("{pending} undelivered events stay queued in Redis for the next start");
         }
     }
 
-    fn flush(&mut self) {
-        let queues = &self.queues;
-        self.journal.flush(|id| queues.get(id).map(|q| &q.items));
+    /// Sends the journal the whole queue of `hook`, which it asked for.
+    fn snapshot(&mut self, hook: &str) {
+        let items = self.queues.get(hook).map(|q| q.items.iter());
+        self.journal.snapshot(hook, items.into_iter().flatten());
     }
 
     fn next_wake(&self, closing: Option<Instant>) -> Instant {
@@ -418,7 +422,7 @@ impl Scheduler {
         if let Ok(mut r) = self.registry.write() {
             r.remove(id);
         }
-        if let Err(e) = self.journal.conn().run(|c| hooks::delete(c, id)) {
+        if let Err(e) = self.conn.run(|c| hooks::delete(c, id)) {
             log::error!("cannot delete hook {id} from Redis (it returns at the next start): {e}");
         }
         self.queues.remove(id);
