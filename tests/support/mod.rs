@@ -369,7 +369,7 @@ pub struct Service {
     child: Child,
     pub api: String,
     pub log: Arc<Mutex<Vec<String>>>,
-    config_file: PathBuf,
+    _dir: TempDir,
 }
 
 /// Settings every test service gets, before the test's own.
@@ -391,7 +391,16 @@ pub fn base_env(redis: &Redis) -> Vec<(String, String)> {
 
 /// The service binary with a clean environment (no `BBB_WEBHOOKS_*` of the
 /// caller) and an empty config file, so the machine's config is not read.
-pub fn command(env: &[(String, String)]) -> (Command, PathBuf) {
+/// A temporary directory, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn command(env: &[(String, String)]) -> (Command, TempDir) {
     let dir =
         std::env::temp_dir().join(format!("bbbwh-test-{}-{}", std::process::id(), free_port()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -407,7 +416,7 @@ pub fn command(env: &[(String, String)]) -> (Command, PathBuf) {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    (cmd, dir)
+    (cmd, TempDir(dir))
 }
 
 impl Service {
@@ -430,9 +439,15 @@ impl Service {
             .spawn()
             .expect("service starts");
         let stderr = child.stderr.take().expect("stderr piped");
-        let log: Arc<Mutex<Vec<String>>> = Arc::default();
+        // From here on the process is killed on drop, even if starting fails.
+        let mut svc = Service {
+            child,
+            api: String::new(),
+            log: Arc::default(),
+            _dir: dir,
+        };
         let (addr_tx, addr_rx) = unbounded();
-        let l = log.clone();
+        let l = svc.log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 eprintln!("service: {line}");
@@ -442,15 +457,9 @@ impl Service {
                 l.lock().expect("log lock").push(line);
             }
         });
-        let api = addr_rx
+        svc.api = addr_rx
             .recv_timeout(WAIT)
             .expect("the service logs its API address");
-        let svc = Service {
-            child,
-            api,
-            log,
-            config_file: dir,
-        };
         let _ = redis;
         wait_for("the service to subscribe", || {
             svc.logged("subscribed to ").then_some(())
@@ -523,7 +532,6 @@ impl Drop for Service {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.config_file);
     }
 }
 
