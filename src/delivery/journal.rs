@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
 use redis::Commands;
 
 use super::Item;
@@ -22,9 +22,9 @@ use crate::store::Conn;
 /// entry is `<event id>\n<JSON payload>`.
 pub const QUEUE_PREFIX: &str = "bigbluebutton:webhooks:out:queue:";
 
-/// Records waiting for the writer. When full, the scheduler waits: the
-/// journal never falls further behind than this.
-const BACKLOG: usize = 65_536;
+/// Batches of records waiting for the writer (one batch per scheduler turn).
+/// When full, the scheduler waits: the journal never falls further behind.
+const BACKLOG: usize = 16;
 /// How long after a failed write the next one is tried.
 const RETRY_WRITES_AFTER: Duration = Duration::from_secs(1);
 
@@ -55,7 +55,9 @@ enum Record {
 
 /// The scheduler's side of the journal.
 pub struct Journal {
-    tx: Sender<Record>,
+    tx: Sender<Vec<Record>>,
+    /// Records of this scheduler turn, sent together by [`Journal::commit`].
+    turn: Vec<Record>,
     wanted: Receiver<String>,
     writer: JoinHandle<()>,
 }
@@ -64,7 +66,10 @@ impl Journal {
     /// Starts the writer thread.
     pub fn start(conn: Conn, metrics: Arc<Metrics>) -> std::io::Result<Journal> {
         let (tx, rx) = bounded(BACKLOG);
-        let (want_tx, wanted) = bounded(BACKLOG);
+        // At most one request per hook is outstanding (its list stays
+        // `Waiting` until the snapshot comes), so this holds at most one
+        // entry per registered hook.
+        let (want_tx, wanted) = unbounded();
         let writer = Writer {
             conn,
             rx,
@@ -79,29 +84,44 @@ impl Journal {
         let writer = std::thread::Builder::new()
             .name("journal".into())
             .spawn(move || writer.run())?;
-        Ok(Journal { tx, wanted, writer })
+        Ok(Journal {
+            tx,
+            turn: Vec::new(),
+            wanted,
+            writer,
+        })
     }
 
-    fn send(&self, r: Record) {
-        if self.tx.send(r).is_err() {
+    fn send(&mut self, r: Record) {
+        self.turn.push(r);
+    }
+
+    /// Hands this turn's records to the writer. The scheduler calls it after
+    /// starting the turn's requests, so they do not wait for it.
+    pub fn commit(&mut self) {
+        if self.turn.is_empty() {
+            return;
+        }
+        let turn = std::mem::take(&mut self.turn);
+        if self.tx.send(turn).is_err() {
             log::error!("the delivery journal has stopped");
         }
     }
 
     /// A new event at the end of `hook`'s list.
-    pub fn push(&self, hook: &str, item: &Item) {
+    pub fn push(&mut self, hook: &str, item: &Item) {
         self.send(Record::Push(hook.to_owned(), encode(item)));
     }
 
     /// The first `count` events of `hook` were delivered.
-    pub fn ack(&self, hook: &str, count: usize) {
+    pub fn ack(&mut self, hook: &str, count: usize) {
         if count > 0 {
             self.send(Record::Ack(hook.to_owned(), count));
         }
     }
 
     /// `hook`'s list goes away.
-    pub fn remove(&self, hook: &str) {
+    pub fn remove(&mut self, hook: &str) {
         self.send(Record::Remove(hook.to_owned()));
     }
 
@@ -112,7 +132,7 @@ impl Journal {
     }
 
     /// The whole queue of `hook` as it is now (empty if it has none).
-    pub fn snapshot<'a>(&self, hook: &str, items: impl Iterator<Item = &'a Item>) {
+    pub fn snapshot<'a>(&mut self, hook: &str, items: impl Iterator<Item = &'a Item>) {
         self.send(Record::Snapshot(
             hook.to_owned(),
             items.map(encode).collect(),
@@ -121,7 +141,8 @@ impl Journal {
 
     /// Lets the writer write what it has (one more try if Redis is away)
     /// and waits for it.
-    pub fn finish(self) {
+    pub fn finish(mut self) {
+        self.commit();
         drop(self.tx);
         let _ = self.writer.join();
     }
@@ -160,7 +181,7 @@ enum Mirror {
 
 struct Writer {
     conn: Conn,
-    rx: Receiver<Record>,
+    rx: Receiver<Vec<Record>>,
     want: Sender<String>,
     /// Records since the last write, by hook, in first-touched order.
     batch: Vec<(String, HookOps)>,
@@ -179,13 +200,13 @@ impl Writer {
                 None => Duration::from_secs(3600),
             };
             match self.rx.recv_timeout(wait) {
-                Ok(r) => self.apply(r),
+                Ok(turn) => turn.into_iter().for_each(|r| self.apply(r)),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
             // Everything that arrived meanwhile goes in the same write.
-            while let Ok(r) = self.rx.try_recv() {
-                self.apply(r);
+            while let Ok(turn) = self.rx.try_recv() {
+                turn.into_iter().for_each(|r| self.apply(r));
             }
             if self.retry_at.is_none_or(|t| Instant::now() >= t) {
                 self.write();

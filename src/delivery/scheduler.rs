@@ -161,6 +161,7 @@ impl Scheduler {
         let mut closing: Option<Instant> = None;
         loop {
             self.dispatch();
+            self.journal.commit();
             self.publish_status();
             if let Some(deadline) = closing {
                 if self.in_flight == 0 || Instant::now() >= deadline {
