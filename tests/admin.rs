@@ -502,14 +502,7 @@ fn metrics_endpoint_counts_deliveries() {
     assert_eq!(status, 404);
 
     // SIGTERM stops the endpoint with the rest of the service.
-    let status = Command::new("kill")
-        .args(["-TERM", &svc.pid().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let exit = wait_for("the service to exit", || {
-        svc.child().try_wait().ok().flatten()
-    });
+    let exit = svc.terminate();
     assert!(exit.success(), "exit status {exit:?}");
     let addr = between(&url, "http://", "/metrics");
     assert!(TcpStream::connect(addr).is_err(), "the endpoint is closed");

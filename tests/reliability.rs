@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::*;
@@ -239,14 +238,7 @@ fn sigterm_finishes_requests_in_flight_and_keeps_the_rest() {
     rx.answer_next(vec![Answer::status(200).after(Duration::from_millis(700))]);
     publish_n(&redis, 0..20);
     assert_eq!(numbers(&rx.next()), [0]);
-    let status = Command::new("kill")
-        .args(["-TERM", &svc.pid().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let exit = wait_for("the service to exit", || {
-        svc.child().try_wait().ok().flatten()
-    });
+    let exit = svc.terminate();
     assert!(exit.success(), "exit status {exit:?}");
     svc.wait_logged("undelivered events stay queued in Redis");
     while rx.requests.recv_timeout(Duration::from_millis(100)).is_ok() {}

@@ -497,6 +497,18 @@ impl Service {
         between(&body, "<hookID>", "</hookID>")
     }
 
+    /// Sends SIGTERM and waits for the process to exit; returns its status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        wait_for("the service to exit", || {
+            self.child.try_wait().ok().flatten()
+        })
+    }
+
     /// Kills the process at once (SIGKILL).
     pub fn kill(mut self) {
         let _ = self.child.kill();
@@ -521,10 +533,6 @@ impl Service {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
-    }
-
-    pub fn child(&mut self) -> &mut Child {
-        &mut self.child
     }
 }
 
