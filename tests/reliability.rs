@@ -256,3 +256,25 @@ fn sigterm_finishes_requests_in_flight_and_keeps_the_rest() {
     );
     assert_eq!(got, (1..20).collect::<Vec<u64>>());
 }
+
+#[test]
+fn destroying_a_hook_stops_its_backlog_at_once() {
+    let redis = Redis::start();
+    let rx = HttpReceiver::start();
+    let svc = Service::start(&redis, &[]);
+    let id = svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/"))));
+    // A slow endpoint, so the backlog is still being worked through.
+    rx.answer_always(Answer::status(200).after(Duration::from_millis(150)));
+    publish_n(&redis, 0..20);
+    // The first request goes alone; the second starts a run through the backlog.
+    assert_eq!(numbers(&rx.next()), [0]);
+    assert_eq!(numbers(&rx.next()), [1]);
+    let body = svc.call("hooks/destroy", &format!("hookID={id}"));
+    assert!(body.contains("<removed>true</removed>"), "{body}");
+    // At most the request already on its way when the hook went.
+    let mut after = 0;
+    while rx.requests.recv_timeout(Duration::from_secs(1)).is_ok() {
+        after += 1;
+    }
+    assert!(after <= 1, "{after} requests after the hook was destroyed");
+}

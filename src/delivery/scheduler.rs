@@ -33,6 +33,8 @@ const FAILING_LOG_EVERY: usize = 60;
 struct Queue {
     hook: Arc<Hook>,
     items: VecDeque<Item>,
+    /// Ends the current job early when the hook is removed.
+    cancel: Arc<AtomicBool>,
     /// Events at the head that are in flight (0: none).
     in_flight: usize,
     /// Consecutive failed attempts.
@@ -50,6 +52,7 @@ impl Queue {
         Queue {
             hook,
             items: VecDeque::new(),
+            cancel: Arc::new(AtomicBool::new(false)),
             in_flight: 0,
             failures: 0,
             retry_at: None,
@@ -230,7 +233,8 @@ impl Scheduler {
                 }
             }
             Input::HookRemoved(id) => {
-                if self.queues.remove(&id).is_some() {
+                if let Some(q) = self.queues.remove(&id) {
+                    q.cancel.store(true, Ordering::Relaxed);
                     self.journal.remove(&id);
                 }
                 self.changed.insert(id);
@@ -306,6 +310,7 @@ impl Scheduler {
                 hook: q.hook.clone(),
                 items,
                 per_post: self.config.multi_event,
+                cancelled: q.cancel.clone(),
             };
             if self.jobs.send(job).is_err() {
                 return;
@@ -426,7 +431,9 @@ impl Scheduler {
         if let Err(e) = self.conn.run(|c| hooks::delete(c, id)) {
             log::error!("cannot delete hook {id} from Redis (it returns at the next start): {e}");
         }
-        self.queues.remove(id);
+        if let Some(q) = self.queues.remove(id) {
+            q.cancel.store(true, Ordering::Relaxed);
+        }
         self.journal.remove(id);
         self.changed.insert(id.to_owned());
         Metrics::add(&self.metrics.hooks_removed_on_failure, 1);

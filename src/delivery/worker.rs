@@ -27,6 +27,8 @@ pub struct Job {
     /// request, one request at a time.
     pub items: Vec<Item>,
     pub per_post: usize,
+    /// Set when the hook is removed: the job ends after its current request.
+    pub cancelled: Arc<AtomicBool>,
 }
 
 /// How a job went.
@@ -115,7 +117,9 @@ impl Worker {
         let mut chunks = job.items.chunks(job.per_post.max(1)).peekable();
         while let Some(chunk) = chunks.next() {
             let result = self.post(&job.hook, chunk);
-            let stop = result.is_err() || self.closing.load(Ordering::Relaxed);
+            let stop = result.is_err()
+                || self.closing.load(Ordering::Relaxed)
+                || job.cancelled.load(Ordering::Relaxed);
             let last = stop || chunks.peek().is_none();
             let done = Done {
                 hook_id: job.hook.id.clone(),
