@@ -4,7 +4,7 @@
 //! order. When Redis goes away it retries with backoff, logging once per
 //! outage, and subscribes again. It does not send anything itself.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,8 +37,6 @@ pub struct Ingest {
     /// Closing (or sending on) this channel stops the thread.
     pub stop: Receiver<()>,
     pub state: State,
-    /// Set once the first subscription is confirmed.
-    pub ready: Arc<AtomicBool>,
     /// Writes the mapping state.
     conn: Conn,
     ids: EventIds,
@@ -63,7 +61,6 @@ impl Ingest {
             delivery,
             stop,
             state,
-            ready: Arc::new(AtomicBool::new(false)),
             conn,
             ids: EventIds::new(),
             warnings: RateLimit::default(),
@@ -131,7 +128,6 @@ impl Ingest {
             );
         }
         self.metrics.redis_subscribed.store(true, Ordering::Relaxed);
-        self.ready.store(true, Ordering::Release);
         loop {
             if self.stopped() {
                 return Ok(Stop);

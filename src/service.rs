@@ -2,7 +2,6 @@
 //! order, and stops them in the reverse order. Holds no logic of its own.
 
 use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -32,7 +31,6 @@ pub struct Service {
     ingest: JoinHandle<()>,
     ingest_stop: Sender<()>,
     delivery: Delivery,
-    subscribed: Arc<AtomicBool>,
     exporter: Option<http::Server>,
     pub metrics: Arc<Metrics>,
     pub registry: SharedRegistry,
@@ -85,7 +83,6 @@ impl Service {
             Conn::new(&config.redis_url)?,
         );
         ingest.publish_state_size();
-        let subscribed = ingest.ready.clone();
         let ingest = std::thread::Builder::new()
             .name("ingest".into())
             .spawn(move || ingest.run())?;
@@ -131,7 +128,6 @@ impl Service {
             ingest,
             ingest_stop,
             delivery,
-            subscribed,
             exporter,
             metrics,
             registry,
@@ -146,11 +142,6 @@ impl Service {
     /// The address of the metrics endpoint, when it is on.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.exporter.as_ref().map(http::Server::addr)
-    }
-
-    /// Whether the Redis subscription has been made at least once.
-    pub fn subscribed(&self) -> bool {
-        self.subscribed.load(Ordering::Acquire)
     }
 
     /// Stops taking requests and messages, lets deliveries in flight finish

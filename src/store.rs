@@ -31,11 +31,6 @@ impl Conn {
         })
     }
 
-    /// The client, for opening other kinds of connection (pub/sub).
-    pub fn client(&self) -> &redis::Client {
-        &self.client
-    }
-
     /// Runs `f` on the connection, opening it if needed. After a connection
     /// error (I/O, timeout, dropped) the next call opens a new connection.
     pub fn run<T>(

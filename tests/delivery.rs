@@ -146,20 +146,10 @@ fn retries_keep_order_and_lose_nothing() {
         Answer::status(503),
         Answer::status(404),
     ]);
-    for n in 0..20 {
-        redis.publish(
-            "from-akka-apps-redis-channel",
-            &mapped_event("user-joined", "i", "e", n),
-        );
-    }
+    publish_n(&redis, 0..20);
     let mut got = Vec::new();
     while got.len() < 20 {
-        let r = rx.next();
-        got.push(
-            r.events()[0]["data"]["attributes"]["n"]
-                .as_u64()
-                .expect("n"),
-        );
+        got.extend(numbers(&rx.next()));
     }
     // The first event was attempted four times, then all in order.
     assert_eq!(&got[..4], &[0, 0, 0, 0]);

@@ -134,21 +134,12 @@ fn misbehaving_endpoints_fail_cleanly_and_hold_up_nobody() {
     svc.create_hook(&format!("callbackURL={}", enc(&healthy.url("/ok"))));
 
     let started = Instant::now();
-    for n in 0..20 {
-        redis.publish(
-            "from-akka-apps-redis-channel",
-            &mapped_event("user-joined", "i", "e", n),
-        );
-    }
+    publish_n(&redis, 0..20);
     let mut got = Vec::new();
     while got.len() < 20 {
         let r = healthy.next();
         if r.target.starts_with("/ok") {
-            got.extend(
-                r.events()
-                    .iter()
-                    .map(|e| e["data"]["attributes"]["n"].as_u64().expect("n")),
-            );
+            got.extend(numbers(&r));
         }
     }
     assert_eq!(got, (0..20).collect::<Vec<u64>>());

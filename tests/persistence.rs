@@ -109,12 +109,7 @@ fn queued_events_survive_kill_9_and_arrive_in_order() {
     let id = svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/q"))));
     // The endpoint is down for the first attempts.
     rx.answer_next(vec![Answer::status(503); 3]);
-    for n in 0..30 {
-        redis.publish(
-            "from-akka-apps-redis-channel",
-            &mapped_event("user-joined", "i", "e", n),
-        );
-    }
+    publish_n(&redis, 0..30);
     // Wait for the failures, so everything is queued behind a failing head.
     for _ in 0..3 {
         assert_eq!(rx.next().events()[0]["data"]["attributes"]["n"], 0);
@@ -152,12 +147,7 @@ fn deliveries_during_a_redis_outage_are_journaled_once_it_is_back() {
     let svc = Service::start(&redis, &[("BBB_WEBHOOKS_RETRY_INTERVALS_MS", "200")]);
     let id = svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/o"))));
     rx.answer_always(Answer::status(503));
-    for n in 0..5 {
-        redis.publish(
-            "from-akka-apps-redis-channel",
-            &mapped_event("user-joined", "i", "e", n),
-        );
-    }
+    publish_n(&redis, 0..5);
     let key = format!("bigbluebutton:webhooks:out:queue:{id}");
     wait_for("five journaled events", || {
         let n: usize = redis.conn().llen(&key).ok()?;

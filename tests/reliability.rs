@@ -12,22 +12,6 @@ fn enc(s: &str) -> String {
     bbb_webhooks::query::form_encode(s)
 }
 
-fn publish_n(redis: &Redis, range: std::ops::Range<u64>) {
-    for n in range {
-        redis.publish(
-            "from-akka-apps-redis-channel",
-            &mapped_event("user-joined", "i", "e", n),
-        );
-    }
-}
-
-fn numbers(r: &Received) -> Vec<u64> {
-    r.events()
-        .iter()
-        .map(|e| e["data"]["attributes"]["n"].as_u64().expect("n"))
-        .collect()
-}
-
 #[test]
 fn endpoint_down_then_back_gets_everything_in_order_once() {
     let redis = Redis::start();
