@@ -341,7 +341,7 @@ impl Scheduler {
                 let n = done.count.min(q.items.len());
                 q.items.drain(..n);
                 self.journal.ack(&id, n);
-                Metrics::add(&self.metrics.deliveries_succeeded, 1);
+                Metrics::add(&self.metrics.deliveries_succeeded, done.requests as u64);
                 Metrics::add(&self.metrics.events_delivered, n as u64);
                 if q.failures > 0 {
                     log::info!(

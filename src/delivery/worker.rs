@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{Receiver, Sender};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
@@ -18,6 +18,43 @@ use crate::hooks::Hook;
 const MAX_RESPONSE_BODY: u64 = 64 * 1024;
 /// The longest `Retry-After` honoured.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+
+/// Successes of one job not yet reported are reported once the oldest is
+/// this old: the journal trims a delivered event at most this much later
+/// than it would one at a time.
+pub const ACK_EVERY: Duration = Duration::from_millis(1);
+
+/// Successes of a job not yet reported.
+#[derive(Default)]
+struct Acked {
+    events: usize,
+    requests: usize,
+    since: Option<Instant>,
+}
+
+impl Acked {
+    fn add(&mut self, events: usize) {
+        self.events += events;
+        self.requests += 1;
+        self.since.get_or_insert_with(Instant::now);
+    }
+
+    fn due(&self) -> bool {
+        self.since.is_some_and(|t| t.elapsed() >= ACK_EVERY)
+    }
+
+    fn take(&mut self, hook_id: &str, last: bool) -> Done {
+        let done = Done {
+            hook_id: hook_id.to_owned(),
+            count: self.events,
+            requests: self.requests,
+            result: Ok(()),
+            last,
+        };
+        *self = Acked::default();
+        done
+    }
+}
 
 /// Deliver these events to this hook, in one request.
 #[derive(Debug)]
@@ -35,8 +72,11 @@ pub struct Job {
 #[derive(Debug)]
 pub struct Done {
     pub hook_id: String,
-    /// Number of events the request carried.
+    /// Number of events the requests carried.
     pub count: usize,
+    /// Number of requests reported: several successes can come in one
+    /// `Done`; a failure comes alone.
+    pub requests: usize,
     pub result: Result<(), Failure>,
     /// The job is over: the worker is free and the hook's lease ends.
     pub last: bool,
@@ -110,10 +150,14 @@ impl Worker {
         }
     }
 
-    /// Posts the job's events request by request, reporting each, and stops
-    /// at the first failure or when the service is closing. Returns false
-    /// when the scheduler is gone.
+    /// Posts the job's events request by request and stops at the first
+    /// failure or when the service is closing. Successes are reported
+    /// together, at the latest [`ACK_EVERY`] after the oldest unreported one
+    /// and always before a failure or the job's end, so a fast endpoint does
+    /// not wake the scheduler and the journal once per request. Returns
+    /// false when the scheduler is gone.
     fn run_job(&self, job: &Job) -> bool {
+        let mut acked = Acked::default();
         let mut chunks = job.items.chunks(job.per_post.max(1)).peekable();
         while let Some(chunk) = chunks.next() {
             let result = self.post(&job.hook, chunk);
@@ -121,14 +165,34 @@ impl Worker {
                 || self.closing.load(Ordering::Relaxed)
                 || job.cancelled.load(Ordering::Relaxed);
             let last = stop || chunks.peek().is_none();
-            let done = Done {
-                hook_id: job.hook.id.clone(),
-                count: chunk.len(),
-                result,
-                last,
-            };
-            if self.done.send(done).is_err() {
-                return false;
+            match result {
+                Ok(()) => {
+                    acked.add(chunk.len());
+                    if last || acked.due() {
+                        let done = acked.take(&job.hook.id, last);
+                        if self.done.send(done).is_err() {
+                            return false;
+                        }
+                    }
+                }
+                Err(failure) => {
+                    if acked.requests > 0 {
+                        let done = acked.take(&job.hook.id, false);
+                        if self.done.send(done).is_err() {
+                            return false;
+                        }
+                    }
+                    let done = Done {
+                        hook_id: job.hook.id.clone(),
+                        count: chunk.len(),
+                        requests: 1,
+                        result: Err(failure),
+                        last: true,
+                    };
+                    if self.done.send(done).is_err() {
+                        return false;
+                    }
+                }
             }
             if last {
                 break;
@@ -236,6 +300,117 @@ pub fn now_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+
+    /// An HTTP/1.1 keep-alive endpoint on port 0 that answers 200 to the
+    /// first `ok` requests and 500 after that.
+    fn endpoint(ok: usize) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
+        let addr = listener.local_addr().expect("has an address");
+        std::thread::spawn(move || {
+            let mut served = 0;
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { return };
+                let mut reader = BufReader::new(conn);
+                loop {
+                    let mut length = 0;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        match reader.read_line(&mut line) {
+                            Ok(0) | Err(_) => break,
+                            Ok(_) if line == "\r\n" => break,
+                            Ok(_) => {
+                                let lower = line.to_ascii_lowercase();
+                                if let Some(v) = lower.strip_prefix("content-length:") {
+                                    length = v.trim().parse().unwrap_or(0);
+                                }
+                            }
+                        }
+                    }
+                    if line != "\r\n" {
+                        break;
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        break;
+                    }
+                    served += 1;
+                    let status = if served <= ok { "200 OK" } else { "500 Oops" };
+                    let answer = format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n");
+                    if reader.get_mut().write_all(answer.as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        format!("http://{addr}/hook")
+    }
+
+    /// Runs one job of `n` events against an endpoint that accepts `ok`
+    /// requests, and returns what the worker reported.
+    fn run(n: usize, ok: usize) -> Vec<Done> {
+        let env: HashMap<String, String> = [
+            ("BBB_WEBHOOKS_SHARED_SECRET", "secret"),
+            ("BBB_WEBHOOKS_SERVER_DOMAIN", "example.org"),
+            ("BBB_WEBHOOKS_BBB_PROPERTIES", ""),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let config = Arc::new(
+            Config::load(&env, Some(std::path::Path::new("/dev/null"))).expect("config loads"),
+        );
+        let (_jobs_tx, jobs) = crossbeam_channel::bounded(1);
+        let (done, done_rx) = crossbeam_channel::unbounded();
+        let worker = Worker {
+            agent: agent(&config),
+            config,
+            closing: Arc::new(AtomicBool::new(false)),
+            jobs,
+            done,
+        };
+        let hook = Hook::new(endpoint(ok), None, None, false, false);
+        let items = (0..n)
+            .map(|i| Item {
+                id: format!("1-{i}").into(),
+                payload: format!(r#"{{"seq":{i}}}"#).into(),
+            })
+            .collect();
+        let job = Job {
+            hook: Arc::new(hook),
+            items,
+            per_post: 1,
+            cancelled: Arc::new(AtomicBool::new(false)),
+        };
+        assert!(worker.run_job(&job), "the scheduler's side is open");
+        drop(worker);
+        done_rx.iter().collect()
+    }
+
+    #[test]
+    fn successes_are_reported_together_and_before_a_failure() {
+        let all = run(8, 100);
+        assert!(!all.is_empty() && all.len() <= 8, "{all:?}");
+        assert!(all.iter().all(|d| d.result.is_ok()), "{all:?}");
+        assert_eq!(all.iter().map(|d| d.count).sum::<usize>(), 8);
+        assert_eq!(all.iter().map(|d| d.requests).sum::<usize>(), 8);
+        assert_eq!(all.iter().filter(|d| d.last).count(), 1, "{all:?}");
+        assert!(all.last().is_some_and(|d| d.last));
+
+        let failed = run(8, 5);
+        let (last, before) = failed.split_last().expect("reports");
+        assert!(last.last && last.result.is_err(), "{last:?}");
+        assert_eq!((last.count, last.requests), (1, 1));
+        assert!(
+            before.iter().all(|d| d.result.is_ok() && !d.last),
+            "{before:?}"
+        );
+        assert_eq!(before.iter().map(|d| d.count).sum::<usize>(), 5);
+        assert_eq!(before.iter().map(|d| d.requests).sum::<usize>(), 5);
+    }
 
     #[test]
     fn statuses() {
