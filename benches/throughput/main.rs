@@ -234,6 +234,8 @@ struct Outcome {
     rss_samples: u64,
     hwm_kb: u64,
     cpu_s: f64,
+    /// Context switches of the service's threads during the scenario.
+    switches: u64,
     probe: ProbeResult,
     /// Which run of the scenario list (from 1).
     run: usize,
@@ -249,6 +251,14 @@ impl Outcome {
             f64::NAN
         } else {
             self.cpu_s * 1000.0 / self.quality.unique as f64
+        }
+    }
+
+    fn switches_per_delivery(&self) -> f64 {
+        if self.quality.unique == 0 {
+            f64::NAN
+        } else {
+            self.switches as f64 / self.quality.unique as f64
         }
     }
 }
@@ -317,6 +327,7 @@ fn run_scenario(spec: &Spec, o: &Opts, start: Instant, ticks: u64) -> Result<Out
     receiver.reset(spec.hooks, spec.events as usize);
 
     let cpu0 = service::cpu_ticks(pid).ok_or("cannot read the service's /proc stat")?;
+    let switches0 = service::context_switches(pid).unwrap_or(0);
     let sampler = RssSampler::start(pid, Duration::from_millis(2));
     let prober = Prober::start(svc.api.clone(), Duration::from_millis(10));
     let first_publish_ns = start.elapsed().as_nanos() as u64;
@@ -324,6 +335,7 @@ fn run_scenario(spec: &Spec, o: &Opts, start: Instant, ticks: u64) -> Result<Out
     let expected = spec.hooks as u64 * spec.events;
     let (completed, stop_reason) = wait_for_all(&receiver, expected, o, start);
     let cpu1 = service::cpu_ticks(pid).unwrap_or(cpu0);
+    let switches1 = service::context_switches(pid).unwrap_or(switches0);
     let probe = prober.finish();
     // A short window for late duplicates.
     std::thread::sleep(Duration::from_millis(200));
@@ -364,6 +376,7 @@ fn run_scenario(spec: &Spec, o: &Opts, start: Instant, ticks: u64) -> Result<Out
         rss_samples,
         hwm_kb,
         cpu_s: cpu1.saturating_sub(cpu0) as f64 / ticks as f64,
+        switches: switches1.saturating_sub(switches0),
         probe,
         ceiling: None,
         load_before: String::new(),

@@ -90,10 +90,11 @@ pub fn print_outcome(o: &Outcome, opts: &Opts, baseline: Option<&Outcome>) {
         o.rss_samples
     );
     println!(
-        "  CPU            {:.2} s; {:.3} s per 1000 deliveries ({:.4} ms per delivery)",
+        "  CPU            {:.2} s; {:.3} s per 1000 deliveries ({:.4} ms per delivery); {:.2} context switches per delivery",
         o.cpu_s,
         o.cpu_ms_per_delivery(),
-        o.cpu_ms_per_delivery()
+        o.cpu_ms_per_delivery(),
+        o.switches_per_delivery()
     );
     let p = &o.probe;
     println!(
