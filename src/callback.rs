@@ -52,21 +52,19 @@ pub fn build(
 /// `domain=..&event=[..]&timestamp=..`, keys in that order.
 pub fn body(events: &[&str], domain: &str, timestamp_ms: u64) -> String {
     let json_len: usize = events.iter().map(|e| e.len() + 1).sum();
-    let mut array = String::with_capacity(json_len + 2);
-    array.push('[');
-    for (i, e) in events.iter().enumerate() {
-        if i > 0 {
-            array.push(',');
-        }
-        array.push_str(e);
-    }
-    array.push(']');
-    let mut out = String::with_capacity(array.len() * 2 + domain.len() + 40);
+    let mut out = String::with_capacity(json_len + json_len / 2 + domain.len() + 48);
     out.push_str("domain=");
     form_encode_into(&mut out, domain);
-    out.push_str("&event=");
-    form_encode_into(&mut out, &array);
-    out.push_str("&timestamp=");
+    // The JSON array `[e1,e2,..]`, encoded piece by piece: `[` is %5B,
+    // `,` %2C and `]` %5D.
+    out.push_str("&event=%5B");
+    for (i, e) in events.iter().enumerate() {
+        if i > 0 {
+            out.push_str("%2C");
+        }
+        form_encode_into(&mut out, e);
+    }
+    out.push_str("%5D&timestamp=");
     out.push_str(&timestamp_ms.to_string());
     out
 }

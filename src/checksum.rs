@@ -2,7 +2,7 @@
 //! the algorithm chosen by the checksum's length, compared in constant time.
 //! Pure functions; no knowledge of HTTP.
 
-use sha1_smol::Sha1;
+use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 /// A checksum algorithm BBB accepts.
@@ -58,29 +58,25 @@ impl Algorithm {
     /// Lower-case hex digest of the concatenation of `parts`.
     pub fn hex_digest(self, parts: &[&[u8]]) -> String {
         match self {
-            Algorithm::Sha1 => {
-                let mut h = Sha1::new();
-                for p in parts {
-                    h.update(p);
-                }
-                h.digest().to_string()
-            }
-            Algorithm::Sha256 => to_hex(&digest::<Sha256>(parts)),
-            Algorithm::Sha384 => to_hex(&digest::<Sha384>(parts)),
-            Algorithm::Sha512 => to_hex(&digest::<Sha512>(parts)),
+            Algorithm::Sha1 => to_hex(digest::<Sha1>(parts)),
+            Algorithm::Sha256 => to_hex(digest::<Sha256>(parts)),
+            Algorithm::Sha384 => to_hex(digest::<Sha384>(parts)),
+            Algorithm::Sha512 => to_hex(digest::<Sha512>(parts)),
         }
     }
 }
 
-fn digest<D: Digest>(parts: &[&[u8]]) -> Vec<u8> {
+/// The digest of `parts` concatenated.
+pub fn digest<D: Digest>(parts: &[&[u8]]) -> impl AsRef<[u8]> {
     let mut h = D::new();
     for p in parts {
         h.update(p);
     }
-    h.finalize().to_vec()
+    h.finalize()
 }
 
-fn to_hex(bytes: &[u8]) -> String {
+fn to_hex(bytes: impl AsRef<[u8]>) -> String {
+    let bytes = bytes.as_ref();
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

@@ -259,8 +259,8 @@ pub fn uuid_v4() -> String {
             std::thread::current().id(),
             std::process::id()
         );
-        let d = sha1_smol::Sha1::from(seed).digest().bytes();
-        b.copy_from_slice(&d[..16]);
+        let d = crate::checksum::digest::<sha1::Sha1>(&[seed.as_bytes()]);
+        b.copy_from_slice(&d.as_ref()[..16]);
     }
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
@@ -274,12 +274,9 @@ pub fn uuid_v5_url(url: &str) -> String {
         0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30,
         0xc8,
     ];
-    let mut h = sha1_smol::Sha1::new();
-    h.update(&URL_NAMESPACE);
-    h.update(url.as_bytes());
-    let d = h.digest().bytes();
+    let d = crate::checksum::digest::<sha1::Sha1>(&[&URL_NAMESPACE, url.as_bytes()]);
     let mut b = [0u8; 16];
-    b.copy_from_slice(&d[..16]);
+    b.copy_from_slice(&d.as_ref()[..16]);
     b[6] = (b[6] & 0x0f) | 0x50;
     b[8] = (b[8] & 0x3f) | 0x80;
     format_uuid(&b)

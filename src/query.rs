@@ -157,6 +157,7 @@ mod tests {
         assert_eq!(form_encode("a b*-._~'()!"), "a+b*-._%7E%27%28%29%21");
         assert_eq!(form_encode("[{\"x\":1}]"), "%5B%7B%22x%22%3A1%7D%5D");
         assert_eq!(form_encode("é"), "%C3%A9");
+        assert_eq!(form_encode("aé-ü z€"), "a%C3%A9-%C3%BC+z%E2%82%AC");
         assert_eq!(decode(&form_encode("any ~ text / é")), "any ~ text / é");
     }
 }

@@ -395,11 +395,12 @@ fn signature(shared: &Shared, head: &Head, body: &[u8]) -> Signature {
     let url = format!("{}{}", shared.base, &head.path[..at]);
     let expected = match given.len() {
         40 => {
-            let mut h = sha1_smol::Sha1::new();
+            use sha2::Digest;
+            let mut h = sha1::Sha1::new();
             h.update(url.as_bytes());
             h.update(body);
             h.update(shared.secret.as_bytes());
-            h.digest().to_string()
+            format!("{:x}", h.finalize())
         }
         64 => {
             use sha2::Digest;

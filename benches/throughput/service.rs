@@ -256,11 +256,12 @@ pub fn agent() -> ureq::Agent {
 
 /// `sha1(call + query + secret)` in hex, BBB's checksum rule.
 pub fn checksum(call: &str, query: &str, secret: &str) -> String {
-    let mut h = sha1_smol::Sha1::new();
+    use sha2::Digest;
+    let mut h = sha1::Sha1::new();
     h.update(call.as_bytes());
     h.update(query.as_bytes());
     h.update(secret.as_bytes());
-    h.digest().to_string()
+    format!("{:x}", h.finalize())
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
