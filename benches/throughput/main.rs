@@ -42,6 +42,10 @@ usage: cargo bench --bench throughput -- [options]
                          (repeatable)
   --service-bin PATH     run another build of the service (same environment interface)
                          instead of this crate's bbb-webhooks
+  --compare PATH         also run every scenario against this service (same environment
+                         interface, e.g. a wrapper that starts another implementation),
+                         alternating with the first one under the same receiver ceiling,
+                         and print both side by side with their ratios
   --selftest             check the receiver, parser, Redis and publisher, then exit
                          (also what runs without any argument, e.g. under cargo test)
 ";
@@ -84,6 +88,8 @@ struct Opts {
     request_timeout_ms: u64,
     ceiling: u64,
     binary: String,
+    /// Another service run next to `binary` (`--compare`).
+    compare: Option<String>,
     env: Vec<(String, String)>,
     repeat: usize,
     selftest: bool,
@@ -102,6 +108,7 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
         request_timeout_ms: 5000,
         ceiling: 20_000,
         binary: service::OWN_BINARY.to_owned(),
+        compare: None,
         env: Vec::new(),
         repeat: 1,
         // Without arguments (cargo test runs bench targets so), only check ourselves.
@@ -156,6 +163,7 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
             "--ceiling" => o.ceiling = num(value("a count")?, a)? as u64,
             "--repeat" => o.repeat = num(value("a count")?, a)? as usize,
             "--service-bin" => o.binary = value("a path")?,
+            "--compare" => o.compare = Some(value("a path")?),
             "--env" => {
                 let kv = value("KEY=VALUE")?;
                 let (k, v) = kv
@@ -212,6 +220,8 @@ impl Spec {
 /// What one scenario measured.
 struct Outcome {
     name: &'static str,
+    /// Which service ran: 0 is `--service-bin` (or this crate's), 1 is `--compare`.
+    service: usize,
     hooks: usize,
     black_holes: usize,
     events: u64,
@@ -263,14 +273,20 @@ impl Outcome {
     }
 }
 
-fn run_scenario(spec: &Spec, o: &Opts, start: Instant, ticks: u64) -> Result<Outcome, String> {
+fn run_scenario(
+    spec: &Spec,
+    o: &Opts,
+    binary: &str,
+    start: Instant,
+    ticks: u64,
+) -> Result<Outcome, String> {
     let redis = Redis::start(Duration::from_secs(10))?;
     let cfg = ServiceConfig {
         redis_url: redis.url.clone(),
         secret: SECRET.to_owned(),
         workers: o.workers,
         request_timeout_ms: o.request_timeout_ms,
-        binary: o.binary.clone(),
+        binary: binary.to_owned(),
         env: o.env.clone(),
     };
     let mut svc = Service::start(&cfg, Duration::from_secs(15))?;
@@ -356,6 +372,7 @@ fn run_scenario(spec: &Spec, o: &Opts, start: Instant, ticks: u64) -> Result<Out
     };
     Ok(Outcome {
         name: spec.scenario.name(),
+        service: 0,
         hooks: spec.hooks,
         black_holes: spec.black_holes,
         events: spec.events,
@@ -444,7 +461,6 @@ fn main() -> ExitCode {
     let runs = (1..=o.repeat).flat_map(|run| o.scenarios.iter().map(move |&s| (run, s)));
     for (run, s) in runs {
         let spec = Spec::of(s, &o);
-        let load_before = loadavg();
         // The ceiling is taken right before each burst, alone on the machine, because
         // it moves with whatever else the host runs.
         let ceiling = if spec.rate.is_none() {
@@ -458,30 +474,47 @@ fn main() -> ExitCode {
         } else {
             None
         };
-        match run_scenario(&spec, &o, start, ticks) {
-            Ok(mut out) => {
-                out.ceiling = ceiling;
-                out.load_before = load_before;
-                out.run = run;
-                // The baseline of isolation is the steady scenario of the same run.
-                let baseline = (out.black_holes > 0)
-                    .then(|| {
-                        outcomes
-                            .iter()
-                            .rev()
-                            .find(|b: &&Outcome| b.name == "steady" && b.run == run)
-                    })
-                    .flatten();
-                print_outcome(&out, &o, baseline);
-                outcomes.push(out);
+        // With --compare, both services run under the same ceiling, in turns that
+        // alternate from one run to the next so neither always goes first.
+        let mut services: Vec<(usize, &str)> = vec![(0, o.binary.as_str())];
+        if let Some(c) = &o.compare {
+            services.push((1, c.as_str()));
+            if run % 2 == 0 {
+                services.reverse();
             }
-            Err(e) => {
-                println!("\n== {}: could not run: {e}", s.name());
-                failed = true;
+        }
+        for (service, binary) in services {
+            let load_before = loadavg();
+            match run_scenario(&spec, &o, binary, start, ticks) {
+                Ok(mut out) => {
+                    out.service = service;
+                    out.ceiling = ceiling;
+                    out.load_before = load_before;
+                    out.run = run;
+                    // The baseline of isolation is the steady scenario of the same run.
+                    let baseline = (out.black_holes > 0)
+                        .then(|| {
+                            outcomes.iter().rev().find(|b: &&Outcome| {
+                                b.name == "steady" && b.run == run && b.service == service
+                            })
+                        })
+                        .flatten();
+                    print_outcome(&out, &o, baseline);
+                    outcomes.push(out);
+                }
+                Err(e) => {
+                    println!("\n== {} ({binary}): could not run: {e}", s.name());
+                    failed = true;
+                }
             }
         }
     }
-    summary(&outcomes, o.repeat);
+    let (own, other): (Vec<Outcome>, Vec<Outcome>) =
+        outcomes.into_iter().partition(|out| out.service == 0);
+    summary(&own, o.repeat);
+    if let Some(c) = &o.compare {
+        report::comparison(&own, &other, &o.binary, c, o.repeat);
+    }
     if failed {
         ExitCode::FAILURE
     } else {

@@ -10,8 +10,13 @@ use crate::{Opts, Outcome};
 
 pub fn print_outcome(o: &Outcome, opts: &Opts, baseline: Option<&Outcome>) {
     let q = &o.quality;
+    let which = match (&opts.compare, o.service) {
+        (None, _) => String::new(),
+        (Some(_), 0) => format!(" [{}]", opts.binary),
+        (Some(c), _) => format!(" [{c}]"),
+    };
     println!(
-        "\n== {}{}: {} hooks{} x {} events = {} deliveries",
+        "\n== {}{which}{}: {} hooks{} x {} events = {} deliveries",
         o.name,
         if opts.repeat > 1 {
             format!(" (run {} of {})", o.run, opts.repeat)
@@ -120,7 +125,7 @@ fn target(name: &str, measured: Option<String>, pass: Option<bool>) {
 }
 
 /// The median run of scenario `name`: by rate for bursts, by p99 for paced scenarios.
-fn median<'a>(outcomes: &'a [Outcome], name: &str) -> Option<&'a Outcome> {
+pub fn median<'a>(outcomes: &'a [Outcome], name: &str) -> Option<&'a Outcome> {
     let mut runs: Vec<&Outcome> = outcomes.iter().filter(|o| o.name == name).collect();
     let paced = matches!(name, "steady" | "isolation");
     runs.sort_by(|a, b| {
@@ -298,5 +303,111 @@ pub fn header(o: &Opts) {
     );
     for (k, v) in &o.env {
         println!("env:     {k}={v}");
+    }
+}
+
+/// Both services side by side, scenario by scenario (the median run of each),
+/// with the ratio of the first to the compared one: above 1 means the first is
+/// faster or lighter by that factor.
+pub fn comparison(
+    own: &[Outcome],
+    other: &[Outcome],
+    own_name: &str,
+    other_name: &str,
+    repeat: usize,
+) {
+    println!(
+        "\n== side by side ({}; A = {own_name}, B = {other_name})",
+        if repeat > 1 {
+            format!("median run of {repeat} each")
+        } else {
+            "one run each".to_owned()
+        }
+    );
+    let mut names: Vec<&str> = Vec::new();
+    for o in own.iter().chain(other) {
+        if !names.contains(&o.name) {
+            names.push(o.name);
+        }
+    }
+    for name in names {
+        let (Some(a), Some(b)) = (median(own, name), median(other, name)) else {
+            println!("  {name}: not measured for both");
+            continue;
+        };
+        println!("  {name}");
+        let row = |what: &str, a: String, b: String, ratio: Option<f64>| {
+            let r = ratio
+                .filter(|r| r.is_finite())
+                .map(|r| format!("{r:.1} x"))
+                .unwrap_or_default();
+            println!("    {what:<30} A {a:<24} B {b:<24} {r}");
+        };
+        let frac = |o: &Outcome| {
+            o.ceiling
+                .map(|(c, _)| format!(" ({:.2} of ceiling)", o.rate / c))
+                .unwrap_or_default()
+        };
+        if a.rate.is_finite() && a.latency.count > 0 {
+            row(
+                "unique deliveries/s",
+                format!("{:.0}{}", a.rate, frac(a)),
+                format!("{:.0}{}", b.rate, frac(b)),
+                Some(a.rate / b.rate),
+            );
+        }
+        let lost = |o: &Outcome| {
+            let q = &o.quality;
+            format!("{} / {} / {}", q.lost, q.duplicated, q.out_of_order)
+        };
+        row("lost / dup / out of order", lost(a), lost(b), None);
+        row(
+            "latency p50 ms",
+            ms(a.latency.p50),
+            ms(b.latency.p50),
+            Some(b.latency.p50 as f64 / a.latency.p50 as f64),
+        );
+        row(
+            "latency p99 ms",
+            ms(a.latency.p99),
+            ms(b.latency.p99),
+            Some(b.latency.p99 as f64 / a.latency.p99 as f64),
+        );
+        let api = |o: &Outcome| {
+            let p = &o.probe;
+            format!(
+                "{} ms, {}/{} failed",
+                ms(p.max_ping.max(p.max_list).as_nanos() as u64),
+                p.errors,
+                p.calls
+            )
+        };
+        row("API slowest answer", api(a), api(b), None);
+        let mb = |kb: u64| format!("{:.1} MB", kb as f64 / 1024.0);
+        row(
+            "RSS idle",
+            mb(a.rss_idle_kb),
+            mb(b.rss_idle_kb),
+            Some(b.rss_idle_kb as f64 / a.rss_idle_kb as f64),
+        );
+        let peak = |o: &Outcome| o.rss_peak_kb.max(o.hwm_kb);
+        row(
+            "RSS peak",
+            mb(peak(a)),
+            mb(peak(b)),
+            Some(peak(b) as f64 / peak(a) as f64),
+        );
+        row(
+            "CPU ms per delivery",
+            format!("{:.4}", a.cpu_ms_per_delivery()),
+            format!("{:.4}", b.cpu_ms_per_delivery()),
+            Some(b.cpu_ms_per_delivery() / a.cpu_ms_per_delivery()),
+        );
+        row(
+            "context switches per delivery",
+            format!("{:.2}", a.switches_per_delivery()),
+            format!("{:.2}", b.switches_per_delivery()),
+            Some(b.switches_per_delivery() / a.switches_per_delivery()),
+        );
     }
 }
