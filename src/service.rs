@@ -159,6 +159,24 @@ impl Service {
     }
 }
 
+/// The first of the sets that index the stored hooks and mappings that holds
+/// another type, with that type. Every read and write of such a key fails, so
+/// startup stops and names it rather than waiting for Redis forever.
+fn index_of_wrong_type(c: &mut redis::Connection) -> redis::RedisResult<Option<(String, String)>> {
+    let mapping = crate::mapping::store::Keys::default();
+    for key in [
+        crate::store::HOOKS_SET,
+        mapping.mappings.as_str(),
+        mapping.user_maps.as_str(),
+    ] {
+        let kind: String = redis::cmd("TYPE").arg(key).query(c)?;
+        if kind != "set" && kind != "none" {
+            return Ok(Some((key.to_owned(), kind)));
+        }
+    }
+    Ok(None)
+}
+
 /// Loads the stored hooks into `registry` and makes the configured permanent
 /// hooks exist (and only those be permanent), retrying until Redis answers.
 fn load_hooks(
@@ -170,8 +188,18 @@ fn load_hooks(
     let mut backoff = Duration::from_millis(100);
     let mut since: Option<Instant> = None;
     let (stored, skipped) = loop {
-        match conn.run(hooks::load) {
-            Ok(loaded) => break loaded,
+        let loaded = conn.run(|c| match index_of_wrong_type(c)? {
+            Some(bad) => Ok(Err(bad)),
+            None => hooks::load(c).map(Ok),
+        });
+        match loaded {
+            Ok(Ok(loaded)) => break loaded,
+            Ok(Err((key, kind))) => {
+                return Err(Error::Other(format!(
+                    "Redis key {key} holds a {kind}, not the set of ids this service keeps there; \
+                     rename or delete it (redis-cli type {key}; redis-cli rename {key} {key}.bad) and start again"
+                )))
+            }
             Err(e) => {
                 if since.is_none() {
                     log::warn!("waiting for Redis at {}: {e}", config.redis_url);

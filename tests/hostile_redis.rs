@@ -2,9 +2,14 @@
 //! shape, too deep, several megabytes, binary, or of a known kind with fields
 //! of the wrong types are skipped (logged at a limited rate) and the next good
 //! message is delivered; corrupt meeting and user mapping records in Redis are
-//! skipped at start and the good ones next to them still work.
+//! skipped at start and the good ones next to them still work; an index set
+//! of the wrong type stops startup with a message that names it.
 
 mod support;
+
+use std::io::Read;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use redis::Commands;
 use serde_json::json;
@@ -355,4 +360,43 @@ fn record_ids_that_are_not_utf8_are_skipped_at_start() {
     let r = rx.next();
     assert!(r.target.starts_with("/stored?"), "{}", r.target);
     assert_eq!(r.events()[0]["data"], "stored");
+}
+
+#[test]
+fn an_index_set_of_the_wrong_type_stops_startup_naming_the_key() {
+    for key in ["bigbluebutton:webhooks:out:hooks", MAPPINGS, USER_MAPS] {
+        let redis = Redis::start();
+        let mut c = redis.conn();
+        let _: () = c.set(key, "not a set").expect("set");
+        let (mut cmd, _dir) = command(&base_env(&redis));
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{key}: the service is still waiting 20 s after start");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_string(&mut stderr);
+        }
+        assert!(!status.success(), "{key}: {stderr}");
+        assert!(
+            stderr.contains(&format!("Redis key {key} holds a string")),
+            "{key}: {stderr}"
+        );
+        // The key is left as it was.
+        let kind: String = redis::cmd("TYPE").arg(key).query(&mut c).expect("type");
+        assert_eq!(kind, "string");
+    }
 }
