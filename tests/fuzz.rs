@@ -1,7 +1,7 @@
 //! Property tests with a seeded generator, for the parsers that take
 //! untrusted input: query strings and checksums (the API), the event mapping
 //! (Redis messages), the configuration (environment and files), callback
-//! URLs and event filters, and the hook and mapping records stored in Redis
+//! URLs and event filters, the callback body, and the hook and mapping records stored in Redis
 //! (loaded from a private `redis-server`).
 //!
 //! `cargo test` runs a bounded number of cases per target. A long run by hand:
@@ -915,6 +915,49 @@ fn hook_fields() {
 #[ignore = "long run: FUZZ_SECONDS=<n> cargo test --release --test fuzz -- --ignored"]
 fn long_hook_fields() {
     run("hooks", Budget::long(), hooks_case);
+}
+
+// ------------------------------------------------------- callback body
+
+fn callback_body_case(rng: &mut Rng) {
+    // Whatever the events and the domain hold, the body decodes back to the
+    // domain, the JSON array of the events in order, and the timestamp.
+    let events: Vec<String> = (0..1 + rng.below(4))
+        .map(|_| {
+            rng.string_from(&[
+                "{", "}", "\"", ",", "[", "]", "%2C", "&", "=", "+", " ", "é",
+            ])
+        })
+        .collect();
+    let refs: Vec<&str> = events.iter().map(String::as_str).collect();
+    let domain = rng.string_from(&["&", "=", "+", " ", "%", "."]);
+    let ts = rng.next();
+    let body = bbb_webhooks::callback::body(&refs, &domain, ts);
+    assert!(body.is_ascii(), "{body:?}");
+    let fields: Vec<(String, String)> = body
+        .split('&')
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').expect("key=value");
+            (query::decode(k), query::decode(v))
+        })
+        .collect();
+    let want = vec![
+        ("domain".to_owned(), domain.clone()),
+        ("event".to_owned(), format!("[{}]", events.join(","))),
+        ("timestamp".to_owned(), ts.to_string()),
+    ];
+    assert_eq!(fields, want);
+}
+
+#[test]
+fn callback_body() {
+    run("callback body", Budget::quick(3000), callback_body_case);
+}
+
+#[test]
+#[ignore = "long run: FUZZ_SECONDS=<n> cargo test --release --test fuzz -- --ignored"]
+fn long_callback_body() {
+    run("callback body", Budget::long(), callback_body_case);
 }
 
 // ------------------------------------------------------- stored records
