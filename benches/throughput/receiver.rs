@@ -408,10 +408,7 @@ fn signature(shared: &Shared, head: &Head, body: &[u8]) -> Signature {
             h.update(url.as_bytes());
             h.update(body);
             h.update(shared.secret.as_bytes());
-            h.finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
+            format!("{:x}", h.finalize())
         }
         _ => return Signature::Wrong,
     };

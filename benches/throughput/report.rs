@@ -125,7 +125,7 @@ fn target(name: &str, measured: Option<String>, pass: Option<bool>) {
 }
 
 /// The median run of scenario `name`: by rate for bursts, by p99 for paced scenarios.
-pub fn median<'a>(outcomes: &'a [Outcome], name: &str) -> Option<&'a Outcome> {
+fn median<'a>(outcomes: &'a [Outcome], name: &str) -> Option<&'a Outcome> {
     let mut runs: Vec<&Outcome> = outcomes.iter().filter(|o| o.name == name).collect();
     let paced = matches!(name, "steady" | "isolation");
     runs.sort_by(|a, b| {
@@ -348,14 +348,12 @@ pub fn comparison(
                 .map(|(c, _)| format!(" ({:.2} of ceiling)", o.rate / c))
                 .unwrap_or_default()
         };
-        if a.rate.is_finite() && a.latency.count > 0 {
-            row(
-                "unique deliveries/s",
-                format!("{:.0}{}", a.rate, frac(a)),
-                format!("{:.0}{}", b.rate, frac(b)),
-                Some(a.rate / b.rate),
-            );
-        }
+        row(
+            "unique deliveries/s",
+            format!("{:.0}{}", a.rate, frac(a)),
+            format!("{:.0}{}", b.rate, frac(b)),
+            Some(a.rate / b.rate),
+        );
         let lost = |o: &Outcome| {
             let q = &o.quality;
             format!("{} / {} / {}", q.lost, q.duplicated, q.out_of_order)

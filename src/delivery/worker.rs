@@ -165,40 +165,40 @@ impl Worker {
                 || self.closing.load(Ordering::Relaxed)
                 || job.cancelled.load(Ordering::Relaxed);
             let last = stop || chunks.peek().is_none();
-            match result {
+            let sent = match result {
                 Ok(()) => {
                     acked.add(chunk.len());
-                    if last || acked.due() {
-                        let done = acked.take(&job.hook.id, last);
-                        if self.done.send(done).is_err() {
-                            return false;
-                        }
-                    }
+                    let due = last || acked.due();
+                    !due || self.report(acked.take(&job.hook.id, last))
                 }
                 Err(failure) => {
-                    if acked.requests > 0 {
-                        let done = acked.take(&job.hook.id, false);
-                        if self.done.send(done).is_err() {
-                            return false;
-                        }
-                    }
-                    let done = Done {
-                        hook_id: job.hook.id.clone(),
-                        count: chunk.len(),
-                        requests: 1,
-                        result: Err(failure),
-                        last: true,
-                    };
-                    if self.done.send(done).is_err() {
-                        return false;
-                    }
+                    // The successes before it first, so they are trimmed
+                    // before the failed request is retried.
+                    let earlier =
+                        acked.requests == 0 || self.report(acked.take(&job.hook.id, false));
+                    earlier
+                        && self.report(Done {
+                            hook_id: job.hook.id.clone(),
+                            count: chunk.len(),
+                            requests: 1,
+                            result: Err(failure),
+                            last: true,
+                        })
                 }
+            };
+            if !sent {
+                return false;
             }
             if last {
                 break;
             }
         }
         true
+    }
+
+    /// Tells the scheduler; false when it is gone.
+    fn report(&self, done: Done) -> bool {
+        self.done.send(done).is_ok()
     }
 
     fn post(&self, hook: &Hook, items: &[Item]) -> Result<(), Failure> {
