@@ -8,8 +8,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::delivery::{HookStatus, StatusMap};
-use crate::hooks::SharedRegistry;
+use crate::hooks::Hooks;
 use crate::http;
+use crate::locks;
 use crate::metrics::Metrics;
 
 /// Content type of the text exposition format.
@@ -18,7 +19,7 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// What the endpoint reads on each request.
 pub struct Exporter {
     pub metrics: Arc<Metrics>,
-    pub registry: SharedRegistry,
+    pub hooks: Hooks,
     pub status: StatusMap,
 }
 
@@ -40,8 +41,8 @@ impl Exporter {
 
     /// The current metrics, rendered.
     fn render_now(&self) -> String {
-        let hooks = self.registry.read().map_or(0, |r| r.len());
-        let status = self.status.lock().map(|m| m.clone()).unwrap_or_default();
+        let hooks = self.hooks.read().len();
+        let status = locks::lock(&self.status).clone();
         render(&self.metrics, hooks, &status)
     }
 }

@@ -1,7 +1,7 @@
 //! Ingest: one thread subscribed to BBB's Redis channels. Each message is
-//! parsed, mapped (a pure function of message and state), matched against the
-//! hooks and handed to delivery, one message at a time, so events keep their
-//! order. When Redis goes away it retries with backoff, logging once per
+//! parsed, mapped (a pure function of message and state), routed to the hooks
+//! that take it ([`route`]) and handed to delivery, one message at a time, so
+//! events keep their order. When Redis goes away it retries with backoff, logging once per
 //! outage, and subscribes again. It does not send anything itself.
 
 use std::sync::atomic::Ordering;
@@ -11,9 +11,11 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use serde_json::Value;
 
+use crate::clock::now_ms;
 use crate::config::Config;
 use crate::delivery::{Input, Item};
-use crate::hooks::{Hook, SharedRegistry};
+use crate::hooks::route::{self, route, Payload, Policy};
+use crate::hooks::{Hook, Hooks};
 use crate::mapping::{self, Change, State};
 use crate::metrics::Metrics;
 use crate::store::Conn;
@@ -31,12 +33,13 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// The ingest thread's parts.
 pub struct Ingest {
     pub config: Arc<Config>,
-    pub registry: SharedRegistry,
+    pub hooks: Hooks,
     pub metrics: Arc<Metrics>,
     pub delivery: Sender<Input>,
     /// Closing (or sending on) this channel stops the thread.
     pub stop: Receiver<()>,
     pub state: State,
+    policy: Policy,
     /// Writes the mapping state.
     conn: Conn,
     ids: EventIds,
@@ -47,7 +50,7 @@ pub struct Ingest {
 impl Ingest {
     pub fn new(
         config: Arc<Config>,
-        registry: SharedRegistry,
+        hooks: Hooks,
         metrics: Arc<Metrics>,
         delivery: Sender<Input>,
         stop: Receiver<()>,
@@ -55,8 +58,9 @@ impl Ingest {
         conn: Conn,
     ) -> Ingest {
         Ingest {
+            policy: Policy::from_config(&config),
             config,
-            registry,
+            hooks,
             metrics,
             delivery,
             stop,
@@ -158,7 +162,7 @@ impl Ingest {
             Ok(_) => return self.skip(channel, "not a JSON object"),
             Err(e) => return self.skip(channel, &format!("not JSON ({e})")),
         };
-        let out = mapping::map(&msg, &self.state, crate::delivery::now_ms());
+        let out = mapping::map(&msg, &self.state, now_ms());
         self.change_state(&out.changes);
         if out.events.is_empty() {
             Metrics::add(&self.metrics.messages_unmapped, 1);
@@ -166,17 +170,7 @@ impl Ingest {
             return;
         }
         Metrics::add(&self.metrics.events_mapped, out.events.len() as u64);
-        let before = out.events.len();
-        let events: Vec<mapping::Mapped> = out
-            .events
-            .into_iter()
-            .filter(|e| self.config.event_allowed(&e.id))
-            .collect();
-        Metrics::add(
-            &self.metrics.events_filtered,
-            (before - events.len()) as u64,
-        );
-        let batch = self.route(&msg, events);
+        let batch = self.deliveries(&msg, &out.events);
         if batch.is_empty() {
             return;
         }
@@ -185,43 +179,36 @@ impl Ingest {
         }
     }
 
-    /// Pairs each event with the hooks that take it: mapped events for hooks
-    /// that want mapped events, the raw message once for raw hooks.
-    fn route(&mut self, msg: &Value, events: Vec<mapping::Mapped>) -> Vec<(Arc<Hook>, Item)> {
-        let mut batch = Vec::new();
+    /// The events of one message paired with the hooks that take them, each
+    /// payload encoded once however many hooks share it.
+    fn deliveries(&mut self, msg: &Value, events: &[mapping::Mapped]) -> Vec<(Arc<Hook>, Item)> {
+        let refs: Vec<route::Event<'_>> = events
+            .iter()
+            .map(|e| route::Event {
+                id: &e.id,
+                internal_meeting_id: e.internal_meeting_id.as_deref(),
+                external_meeting_id: e.external_meeting_id.as_deref(),
+            })
+            .collect();
+        let routes = route(&self.hooks.read(), &self.policy, &refs);
+        Metrics::add(&self.metrics.events_filtered, routes.filtered as u64);
+        let mut mapped: Vec<Option<Item>> = vec![None; events.len()];
         let mut raw: Option<Item> = None;
-        let mut raw_sent: Vec<String> = Vec::new();
-        let Ok(registry) = self.registry.read() else {
-            return batch;
-        };
-        for ev in events {
-            let mut mapped: Option<Item> = None;
-            let internal = ev.internal_meeting_id.as_deref();
-            let external = ev.external_meeting_id.as_deref();
-            for hook in registry.all() {
-                if !hook.matches_meeting(internal, external) || !hook.wants_event(&ev.id) {
-                    continue;
-                }
-                let item = if hook.raw {
-                    if !self.config.get_raw || raw_sent.contains(&hook.id) {
-                        continue;
-                    }
-                    raw_sent.push(hook.id.clone());
-                    raw.get_or_insert_with(|| Item {
-                        id: self.ids.next(),
-                        payload: msg.to_string().into(),
-                    })
-                    .clone()
-                } else {
-                    mapped
-                        .get_or_insert_with(|| Item {
-                            id: self.ids.next(),
-                            payload: ev.json.to_string().into(),
-                        })
-                        .clone()
-                };
-                batch.push((hook.clone(), item));
-            }
+        let mut batch = Vec::with_capacity(routes.deliveries.len());
+        for (hook, payload) in routes.deliveries {
+            let (slot, json) = match payload {
+                Payload::Mapped(i) => match (mapped.get_mut(i), events.get(i)) {
+                    (Some(slot), Some(ev)) => (slot, &ev.json),
+                    _ => continue,
+                },
+                Payload::Raw => (&mut raw, msg),
+            };
+            let ids = &mut self.ids;
+            let item = slot.get_or_insert_with(|| Item {
+                id: ids.next(),
+                payload: json.to_string().into(),
+            });
+            batch.push((hook, item.clone()));
         }
         batch
     }
@@ -233,7 +220,10 @@ impl Ingest {
         if changes.is_empty() {
             return;
         }
-        if let Err(e) = self.conn.run(|c| mapping::store::persist(c, changes)) {
+        if let Err(e) = self
+            .conn
+            .run(|c| crate::store::mapping::persist(c, changes))
+        {
             Metrics::add(&self.metrics.state_write_errors, 1);
             if self.warnings.allow() {
                 log::warn!("cannot save meeting and user mappings to Redis: {e}");
@@ -256,7 +246,7 @@ impl Ingest {
     fn sweep(&mut self) {
         self.last_sweep = Instant::now();
         let ttl = self.config.meeting_ttl.as_millis() as u64;
-        let changes = self.state.expired(crate::delivery::now_ms(), ttl);
+        let changes = self.state.expired(now_ms(), ttl);
         if !changes.is_empty() {
             log::info!(
                 "forgetting {} inactive meeting or user mappings",
@@ -289,7 +279,7 @@ struct EventIds {
 impl EventIds {
     fn new() -> EventIds {
         EventIds {
-            start: crate::delivery::now_ms(),
+            start: now_ms(),
             next: 0,
         }
     }

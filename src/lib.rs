@@ -22,6 +22,7 @@ pub mod admin;
 pub mod api;
 pub mod callback;
 pub mod checksum;
+pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod error;
@@ -29,18 +30,20 @@ pub mod exporter;
 pub mod hooks;
 pub mod http;
 pub mod ingest;
+pub mod locks;
 pub mod mapping;
 pub mod metrics;
 pub mod query;
 pub mod service;
 pub mod store;
+pub mod uuid;
 pub mod xml;
 
 /// Compile-time check that the types the threads share can be shared.
 #[allow(dead_code)]
 fn shared_types_are_send_and_sync() {
     fn is<T: Send + Sync>() {}
-    is::<hooks::SharedRegistry>();
+    is::<hooks::Hooks>();
     is::<delivery::StatusMap>();
     is::<metrics::Metrics>();
     is::<config::Config>();

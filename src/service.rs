@@ -1,8 +1,9 @@
-//! Wiring: loads the hooks, starts delivery, ingest and the API in that
-//! order, and stops them in the reverse order. Holds no logic of its own.
+//! Wiring: loads the hooks and the mapping state, starts delivery, ingest and
+//! the API in that order, and stops them in the reverse order. Holds no logic
+//! of its own.
 
 use std::net::{SocketAddr, TcpListener};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -13,11 +14,12 @@ use crate::config::Config;
 use crate::delivery::Delivery;
 use crate::error::{Error, Result};
 use crate::exporter::Exporter;
-use crate::hooks::{self, Hook, Registry, SharedRegistry};
+use crate::hooks::{Hooks, LoadReport};
 use crate::http;
 use crate::ingest::Ingest;
+use crate::mapping::State;
 use crate::metrics::Metrics;
-use crate::store::Conn;
+use crate::store::{self, Conn};
 
 /// Threads reading API connections (the answers come from one API thread):
 /// enough that a few slow clients do not hold up the others.
@@ -33,7 +35,7 @@ pub struct Service {
     delivery: Delivery,
     exporter: Option<http::Server>,
     pub metrics: Arc<Metrics>,
-    pub registry: SharedRegistry,
+    pub hooks: Hooks,
 }
 
 impl Service {
@@ -41,41 +43,33 @@ impl Service {
     /// loads the hooks; `stop` ends that wait early.
     pub fn start(config: Config, stop: &Receiver<()>) -> Result<Service> {
         let config = Arc::new(config);
-        let listener = TcpListener::bind(config.api_bind).map_err(|e| {
-            Error::Other(format!(
-                "cannot listen on {} (BBB_WEBHOOKS_API_BIND): {e}",
-                config.api_bind
-            ))
-        })?;
+        let listener = bind(config.api_bind, "BBB_WEBHOOKS_API_BIND")?;
         let metrics_listener = match config.metrics_bind {
             None => None,
-            Some(bind) => Some(TcpListener::bind(bind).map_err(|e| {
-                Error::Other(format!(
-                    "cannot listen on {bind} (BBB_WEBHOOKS_METRICS_BIND): {e}"
-                ))
-            })?),
+            Some(addr) => Some(bind(addr, "BBB_WEBHOOKS_METRICS_BIND")?),
         };
         let metrics = Arc::new(Metrics::default());
+        let hooks = Hooks::default();
         let mut conn = Conn::new(&config.redis_url)?;
-        let registry: SharedRegistry = Arc::new(RwLock::new(Registry::default()));
-        load_hooks(&config, &mut conn, &registry, stop)?;
-        let (state, skipped) = conn.run(crate::mapping::store::load)?;
-        if skipped > 0 {
+        let (report, state) = load(&config, &mut conn, &hooks, stop)?;
+        if report.skipped > 0 {
             log::warn!(
-                "{skipped} stored meeting or user mappings could not be read and were skipped"
+                "{} stored hooks could not be read and were skipped",
+                report.skipped
             );
         }
+        log::info!("{} hooks loaded", report.hooks);
         log::info!(
             "{} meetings and {} users mapped",
             state.meeting_count(),
             state.user_count()
         );
 
-        let delivery = Delivery::start(config.clone(), registry.clone(), metrics.clone())?;
+        let delivery = Delivery::start(config.clone(), hooks.clone(), metrics.clone())?;
         let (ingest_stop, ingest_stop_rx) = bounded(1);
         let ingest = Ingest::new(
             config.clone(),
-            registry.clone(),
+            hooks.clone(),
             metrics.clone(),
             delivery.sender(),
             ingest_stop_rx,
@@ -88,7 +82,7 @@ impl Service {
             .spawn(move || ingest.run())?;
         let api = Api {
             config: config.clone(),
-            registry: registry.clone(),
+            hooks: hooks.clone(),
             status: delivery.status(),
             delivery: delivery.sender(),
             conn,
@@ -108,7 +102,7 @@ impl Service {
             Some(listener) => {
                 let exporter = Exporter {
                     metrics: metrics.clone(),
-                    registry: registry.clone(),
+                    hooks: hooks.clone(),
                     status: delivery.status(),
                 };
                 let limits = http::Limits {
@@ -130,7 +124,7 @@ impl Service {
             delivery,
             exporter,
             metrics,
-            registry,
+            hooks,
         })
     }
 
@@ -159,41 +153,43 @@ impl Service {
     }
 }
 
-/// The first of the sets that index the stored hooks and mappings that holds
-/// another type, with that type. Every read and write of such a key fails, so
-/// startup stops and names it rather than waiting for Redis forever.
-fn index_of_wrong_type(c: &mut redis::Connection) -> redis::RedisResult<Option<(String, String)>> {
-    let mapping = crate::mapping::store::Keys::default();
-    for key in [
-        crate::store::HOOKS_SET,
-        mapping.mappings.as_str(),
-        mapping.user_maps.as_str(),
-    ] {
-        let kind: String = redis::cmd("TYPE").arg(key).query(c)?;
-        if kind != "set" && kind != "none" {
-            return Ok(Some((key.to_owned(), kind)));
-        }
-    }
-    Ok(None)
+/// Listens on `addr`, the value of `key`.
+fn bind(addr: SocketAddr, key: &str) -> Result<TcpListener> {
+    TcpListener::bind(addr)
+        .map_err(|e| Error::Other(format!("cannot listen on {addr} ({key}): {e}")))
 }
 
-/// Loads the stored hooks into `registry` and makes the configured permanent
-/// hooks exist (and only those be permanent), retrying until Redis answers.
-fn load_hooks(
+/// Loads the hooks into `hooks` and reads the mapping state, retrying until
+/// Redis answers. An index set of the wrong type stops startup, naming it.
+fn load(
     config: &Config,
     conn: &mut Conn,
-    registry: &SharedRegistry,
+    hooks: &Hooks,
     stop: &Receiver<()>,
-) -> Result<()> {
+) -> Result<(LoadReport, State)> {
     let mut backoff = Duration::from_millis(100);
     let mut since: Option<Instant> = None;
-    let (stored, skipped) = loop {
-        let loaded = conn.run(|c| match index_of_wrong_type(c)? {
+    loop {
+        let loaded = conn.run(|c| match store::index_of_wrong_type(c)? {
             Some(bad) => Ok(Err(bad)),
-            None => hooks::load(c).map(Ok),
+            None => {
+                let report = hooks.load(c, &config.permanent_hooks)?;
+                let (state, skipped) = store::mapping::load(c)?;
+                Ok(Ok((report, state, skipped)))
+            }
         });
         match loaded {
-            Ok(Ok(loaded)) => break loaded,
+            Ok(Ok((report, state, skipped))) => {
+                if let Some(s) = since {
+                    log::info!("Redis answered after {} s", s.elapsed().as_secs());
+                }
+                if skipped > 0 {
+                    log::warn!(
+                        "{skipped} stored meeting or user mappings could not be read and were skipped"
+                    );
+                }
+                return Ok((report, state));
+            }
             Ok(Err((key, kind))) => {
                 return Err(Error::Other(format!(
                     "Redis key {key} holds a {kind}, not the set of ids this service keeps there; \
@@ -212,47 +208,5 @@ fn load_hooks(
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
         }
-    };
-    if let Some(s) = since {
-        log::info!("Redis answered after {} s", s.elapsed().as_secs());
     }
-    if skipped > 0 {
-        log::warn!("{skipped} stored hooks could not be read and were skipped");
-    }
-    let mut reg = registry
-        .write()
-        .map_err(|_| Error::Other("hook registry lock poisoned".into()))?;
-    for mut hook in stored {
-        let permanent = config
-            .permanent_hooks
-            .iter()
-            .any(|p| p.url == hook.callback_url);
-        if hook.permanent && !permanent {
-            log::info!(
-                "hook {} ({}) is no longer configured as permanent",
-                hook.id,
-                hook.callback_url
-            );
-            hook.permanent = false;
-            conn.run(|c| hooks::save(c, &hook))?;
-        }
-        reg.insert(hook);
-    }
-    for p in &config.permanent_hooks {
-        let existing = reg.by_url(&p.url).map(|h| (**h).clone());
-        let hook = match existing {
-            Some(h) if h.permanent && h.raw == p.raw => continue,
-            Some(mut h) => {
-                h.permanent = true;
-                h.raw = p.raw;
-                h
-            }
-            None => Hook::new(p.url.clone(), None, None, true, p.raw),
-        };
-        conn.run(|c| hooks::save(c, &hook))?;
-        log::info!("permanent hook {} for {}", hook.id, hook.callback_url);
-        reg.insert(hook);
-    }
-    log::info!("{} hooks loaded", reg.len());
-    Ok(())
 }

@@ -302,7 +302,10 @@ fn permanent_hooks_are_registered_and_cannot_be_destroyed() {
         "{list}"
     );
     // The reference's id for a permanent hook: UUID v5 of its URL.
-    let id = bbb_webhooks::hooks::uuid_v5_url("http://127.0.0.1:9/perm");
+    let id = bbb_webhooks::uuid::v5(
+        &bbb_webhooks::uuid::NAMESPACE_URL,
+        "http://127.0.0.1:9/perm",
+    );
     assert!(list.contains(&format!("<hookID>{id}</hookID>")), "{list}");
     assert!(list.contains("<callbackURL><![CDATA[http://127.0.0.1:9/raw]]></callbackURL><permanentHook>true</permanentHook><rawData>true</rawData>"), "{list}");
     let body = svc.call("hooks/destroy", &format!("hookID={id}"));

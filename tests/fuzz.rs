@@ -1195,7 +1195,7 @@ fn stored_case(rng: &mut Rng, c: &mut redis::Connection) {
         write_record(c, set, &not_utf8(rng), b"unused", &Record::Missing);
     }
 
-    let (hooks, skipped) = hooks::load(c).expect("hooks load");
+    let (hooks, skipped) = hooks::store::load(c).expect("hooks load");
     assert_eq!(skipped, bad_hooks, "hooks skipped");
     assert_eq!(hooks.len(), good_hooks.len());
     for (id, url) in &good_hooks {
@@ -1205,7 +1205,7 @@ fn stored_case(rng: &mut Rng, c: &mut redis::Connection) {
             .expect("good hook loaded");
         assert_eq!(&h.callback_url, url);
     }
-    let (state, skipped) = mapping::store::load(c).expect("mappings load");
+    let (state, skipped) = bbb_webhooks::store::mapping::load(c).expect("mappings load");
     assert_eq!(skipped, bad_records, "mapping records skipped");
     for (internal, external) in &good_meetings {
         assert_eq!(state.external_meeting_id(internal), Some(external.as_str()));
@@ -1218,7 +1218,7 @@ fn stored_case(rng: &mut Rng, c: &mut redis::Connection) {
 
 /// What the ingest thread does with the changes of a message.
 fn persist_and_apply(c: &mut redis::Connection, state: &mut State, changes: &[mapping::Change]) {
-    mapping::store::persist(c, changes).expect("persist");
+    bbb_webhooks::store::mapping::persist(c, changes).expect("persist");
     for change in changes {
         state.apply(change);
     }
@@ -1250,7 +1250,7 @@ fn persisted_state_case(rng: &mut Rng, c: &mut redis::Connection, corpus: &[Valu
                 .filter_map(|e| e.internal_meeting_id.clone()),
         );
     }
-    let (loaded, skipped) = mapping::store::load(c).expect("load");
+    let (loaded, skipped) = bbb_webhooks::store::mapping::load(c).expect("load");
     assert_eq!(skipped, 0, "a record written could not be read back");
     assert_eq!(loaded.meeting_count(), state.meeting_count());
     assert_eq!(loaded.user_count(), state.user_count());

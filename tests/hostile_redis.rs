@@ -206,7 +206,7 @@ fn corrupt_mapping_records_are_skipped_at_start() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let mut c = redis.conn();
-    let now = bbb_webhooks::delivery::now_ms().to_string();
+    let now = bbb_webhooks::clock::now_ms().to_string();
 
     // The good meeting, in the reference's layout (a UUID record id).
     let good = "5d1c2a8e-0c1b-4f7e-9a51-3e2f1b0c9d77";

@@ -15,12 +15,9 @@ use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
 use redis::Commands;
 
 use super::Item;
+use crate::hooks::Hook;
 use crate::metrics::Metrics;
-use crate::store::Conn;
-
-/// LIST prefix of a hook's pending events: `QUEUE_PREFIX` + hook id. Each
-/// entry is `<event id>\n<JSON payload>`.
-pub const QUEUE_PREFIX: &str = "bigbluebutton:webhooks:out:queue:";
+use crate::store::{keys, Conn};
 
 /// Batches of records waiting for the writer (one batch per scheduler turn).
 /// When full, the scheduler waits: the journal never falls further behind.
@@ -28,10 +25,7 @@ const BACKLOG: usize = 16;
 /// How long after a failed write the next one is tried.
 const RETRY_WRITES_AFTER: Duration = Duration::from_secs(1);
 
-fn key(hook: &str) -> String {
-    format!("{QUEUE_PREFIX}{hook}")
-}
-
+/// A list entry: `<event id>\n<JSON payload>`.
 fn encode(item: &Item) -> String {
     format!("{}\n{}", item.id, item.payload)
 }
@@ -150,13 +144,42 @@ impl Journal {
 
 /// Reads the pending events of `hook`, at most `max`. Entries that cannot
 /// be read are skipped and counted.
-pub fn load(conn: &mut Conn, hook: &str, max: usize) -> crate::error::Result<(Vec<Item>, usize)> {
+fn load(conn: &mut Conn, hook: &str, max: usize) -> crate::error::Result<(Vec<Item>, usize)> {
     let entries: Vec<String> =
-        conn.run(|c| c.lrange(key(hook), 0, max.saturating_sub(1) as isize))?;
+        conn.run(|c| c.lrange(keys::queue(hook), 0, max.saturating_sub(1) as isize))?;
     let total = entries.len();
     let items: Vec<Item> = entries.iter().filter_map(|e| decode(e)).collect();
     let bad = total - items.len();
     Ok((items, bad))
+}
+
+/// The pending events of each of `hooks` (at most `max` each), for the
+/// hooks that have some; what cannot be read is logged and skipped.
+pub fn load_backlog(
+    conn: &mut Conn,
+    hooks: Vec<Arc<Hook>>,
+    max: usize,
+) -> Vec<(Arc<Hook>, Vec<Item>)> {
+    let mut backlog = Vec::new();
+    let mut total = 0;
+    for hook in hooks {
+        match load(conn, &hook.id, max) {
+            Ok((items, bad)) => {
+                if bad > 0 {
+                    log::warn!("skipped {bad} unreadable queued events of hook {}", hook.id);
+                }
+                if !items.is_empty() {
+                    total += items.len();
+                    backlog.push((hook, items));
+                }
+            }
+            Err(e) => log::warn!("cannot load queued events of hook {}: {e}", hook.id),
+        }
+    }
+    if total > 0 {
+        log::info!("resuming delivery of {total} queued events");
+    }
+    backlog
 }
 
 /// What one write does to one hook's list. A hook's new events are appended
@@ -274,7 +297,7 @@ impl Writer {
         let mut pipe = redis::pipe();
         pipe.atomic();
         for (hook, op) in &self.batch {
-            let key = key(hook);
+            let key = keys::queue(hook);
             if op.removed {
                 pipe.del(&key).ignore();
             }
@@ -288,7 +311,7 @@ impl Writer {
         let mut rewritten = Vec::with_capacity(ready.len());
         for hook in ready {
             if let Some(Mirror::Ready(list)) = self.mirrors.get(hook) {
-                let key = key(hook);
+                let key = keys::queue(hook);
                 pipe.del(&key).ignore();
                 for chunk in list.iter().collect::<Vec<_>>().chunks(1000) {
                     pipe.rpush(&key, chunk).ignore();

@@ -1,11 +1,15 @@
-//! Delivery: per-hook queues in order, a scheduler thread that hands each
-//! hook's head to a fixed pool of worker threads (at most one request in
-//! flight per hook), retries on the configured schedule without holding a
-//! thread while waiting, and a journal that keeps every queued event in Redis
-//! until its endpoint acknowledged it. It does not decide which hooks an
-//! event goes to (ingest does).
+//! Delivery: per-hook queues in order ([`queue`]), a scheduler thread that
+//! leases each hook's head to a fixed pool of worker threads (at most one
+//! lease per hook), retries on the configured schedule ([`retry`]) without
+//! holding a thread while waiting, and a journal that keeps every queued
+//! event in Redis until its endpoint acknowledged it. It does not decide
+//! which hooks an event goes to (`hooks::route` does).
 
+mod client;
 mod journal;
+pub mod outcome;
+pub mod queue;
+pub mod retry;
 mod scheduler;
 mod worker;
 
@@ -18,11 +22,8 @@ use crossbeam_channel::{bounded, Sender};
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::hooks::{Hook, SharedRegistry};
+use crate::hooks::{Hook, Hooks};
 use crate::metrics::Metrics;
-
-pub use journal::QUEUE_PREFIX;
-pub use worker::now_ms;
 
 /// Capacity of the channel from ingest and the API to the scheduler, in
 /// messages. When it is full, ingest waits: back-pressure, not loss.
@@ -75,32 +76,28 @@ pub struct Delivery {
 impl Delivery {
     /// Loads the queues kept in Redis for the registered hooks and starts the
     /// scheduler and the workers.
-    pub fn start(
-        config: Arc<Config>,
-        registry: SharedRegistry,
-        metrics: Arc<Metrics>,
-    ) -> Result<Delivery> {
+    pub fn start(config: Arc<Config>, hooks: Hooks, metrics: Arc<Metrics>) -> Result<Delivery> {
         let status: StatusMap = Arc::default();
         let (input_tx, input_rx) = bounded(INPUT_CAPACITY);
         let workers = config.delivery_workers;
         let (job_tx, job_rx) = bounded::<worker::Job>(workers);
         let (done_tx, done_rx) = bounded::<worker::Done>(workers);
-        let agent = worker::agent(&config);
-        let closing = Arc::new(AtomicBool::new(false));
+        let agent = client::agent(&config);
+        let stopping = Arc::new(AtomicBool::new(false));
         let mut sched = scheduler::Scheduler::new(
             config.clone(),
-            registry,
+            hooks,
             metrics.clone(),
             status.clone(),
             job_tx,
-            closing.clone(),
+            stopping.clone(),
         )?;
         sched.load_backlog();
         let mut threads = Vec::with_capacity(workers + 1);
         for n in 0..workers {
             let w = worker::Worker {
                 config: config.clone(),
-                closing: closing.clone(),
+                stopping: stopping.clone(),
                 agent: agent.clone(),
                 jobs: job_rx.clone(),
                 done: done_tx.clone(),

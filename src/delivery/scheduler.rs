@@ -1,7 +1,8 @@
-//! The scheduler thread: owns every hook's queue, hands the head of each
-//! ready queue to an idle worker, keeps at most one request in flight per
-//! hook, waits for retries on timers (holding no thread), and journals every
-//! change to Redis. The only thread that touches the queues.
+//! The scheduler thread: the only one that touches the queues. It moves
+//! messages and keeps time: events in from ingest and the API, leases out to
+//! idle workers (at most one per hook), results back, retry timers, and every
+//! change to the journal. What each event means for a queue is decided by
+//! [`Queue`] and the [`retry::Policy`].
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
@@ -12,11 +13,15 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{never, select, Receiver, Sender};
 
 use super::journal::{self, Journal};
-use super::worker::{Done, Failure, Job};
-use super::{HookStatus, Input, Item, StatusMap};
+use super::outcome::Failure;
+use super::queue::{Pushed, Queue};
+use super::retry::{self, Decision};
+use super::worker::{Done, Job};
+use super::{Input, Item, StatusMap};
 use crate::config::Config;
 use crate::error::Result;
-use crate::hooks::{self, Hook, SharedRegistry};
+use crate::hooks::{Hook, Hooks};
+use crate::locks;
 use crate::metrics::Metrics;
 use crate::store::Conn;
 
@@ -26,161 +31,118 @@ const TURN: usize = 512;
 /// so a hook with a backlog does not wait for the scheduler between
 /// requests, and hooks still take turns.
 const LEASE: usize = 16;
-/// A hook failing past its retry schedule is logged at error once, then once
-/// every this many attempts.
-const FAILING_LOG_EVERY: usize = 60;
 
-struct Queue {
+/// A hook with something pending.
+struct Entry {
     hook: Arc<Hook>,
-    items: VecDeque<Item>,
+    queue: Queue,
     /// Ends the current job early when the hook is removed.
     cancel: Arc<AtomicBool>,
-    /// Events at the head that are in flight (0: none).
-    in_flight: usize,
-    /// Consecutive failed attempts.
-    failures: usize,
-    retry_at: Option<Instant>,
+    /// In the ready list.
     in_ready: bool,
-    last_error: Option<String>,
-    dropped: u64,
-    /// The queue hit its cap and has not drained since (for logging once).
-    overflowing: bool,
 }
 
-impl Queue {
-    fn new(hook: Arc<Hook>) -> Queue {
-        Queue {
+impl Entry {
+    fn new(hook: Arc<Hook>, queue: Queue) -> Entry {
+        Entry {
             hook,
-            items: VecDeque::new(),
+            queue,
             cancel: Arc::new(AtomicBool::new(false)),
-            in_flight: 0,
-            failures: 0,
-            retry_at: None,
             in_ready: false,
-            last_error: None,
-            dropped: 0,
-            overflowing: false,
         }
-    }
-
-    /// Can be handed to a worker now.
-    fn is_ready(&self) -> bool {
-        self.in_flight == 0 && self.retry_at.is_none() && !self.items.is_empty()
     }
 }
 
 pub struct Scheduler {
     config: Arc<Config>,
-    registry: SharedRegistry,
+    hooks: Hooks,
     metrics: Arc<Metrics>,
     status: StatusMap,
+    policy: retry::Policy,
     jobs: Sender<Job>,
-    queues: HashMap<String, Queue>,
+    entries: HashMap<String, Entry>,
     ready: VecDeque<String>,
     timers: BinaryHeap<Reverse<(Instant, String)>>,
-    idle: usize,
-    in_flight: usize,
+    /// Workers without a job.
+    idle_workers: usize,
     journal: Journal,
     /// For loading queues at start and removing failed hooks.
     conn: Conn,
     /// Hooks whose status entry needs refreshing.
     changed: HashSet<String>,
-    /// Shutting down: no new requests are started.
-    closing: bool,
-    /// Tells the workers to end their jobs after the current request.
-    stop_workers: Arc<AtomicBool>,
+    /// The service is stopping: no new jobs; the workers end theirs after
+    /// the current request.
+    stopping: Arc<AtomicBool>,
 }
 
 impl Scheduler {
     pub fn new(
         config: Arc<Config>,
-        registry: SharedRegistry,
+        hooks: Hooks,
         metrics: Arc<Metrics>,
         status: StatusMap,
         jobs: Sender<Job>,
-        stop_workers: Arc<AtomicBool>,
+        stopping: Arc<AtomicBool>,
     ) -> Result<Scheduler> {
         let journal = Journal::start(Conn::new(&config.redis_url)?, metrics.clone())?;
         let conn = Conn::new(&config.redis_url)?;
         Ok(Scheduler {
-            idle: config.delivery_workers,
+            idle_workers: config.delivery_workers,
+            policy: retry::Policy::from_config(&config),
             config,
-            registry,
+            hooks,
             metrics,
             status,
             jobs,
-            queues: HashMap::new(),
+            entries: HashMap::new(),
             ready: VecDeque::new(),
             timers: BinaryHeap::new(),
-            in_flight: 0,
             journal,
             conn,
             changed: HashSet::new(),
-            closing: false,
-            stop_workers,
+            stopping,
         })
     }
 
-    /// Loads the events that were pending for each registered hook when the
-    /// service last stopped.
+    /// Takes up the events that were pending for each registered hook when
+    /// the service last stopped.
     pub fn load_backlog(&mut self) {
-        let hooks: Vec<Arc<Hook>> = match self.registry.read() {
-            Ok(r) => r.all().cloned().collect(),
-            Err(_) => return,
-        };
-        let mut total = 0;
-        for hook in hooks {
-            match journal::load(&mut self.conn, &hook.id, self.config.max_queue) {
-                Ok((items, bad)) => {
-                    if bad > 0 {
-                        log::warn!("skipped {bad} unreadable queued events of hook {}", hook.id);
-                    }
-                    if items.is_empty() {
-                        continue;
-                    }
-                    total += items.len();
-                    let id = hook.id.clone();
-                    let q = self
-                        .queues
-                        .entry(id.clone())
-                        .or_insert_with(|| Queue::new(hook));
-                    q.items.extend(items);
-                    self.mark_ready(&id);
-                }
-                Err(e) => log::warn!("cannot load queued events of hook {}: {e}", hook.id),
-            }
-        }
-        if total > 0 {
-            log::info!("resuming delivery of {total} queued events");
+        let hooks: Vec<Arc<Hook>> = self.hooks.read().all().cloned().collect();
+        let backlog = journal::load_backlog(&mut self.conn, hooks, self.config.max_queue);
+        for (hook, items) in backlog {
+            let id = hook.id.clone();
+            self.entries
+                .insert(id.clone(), Entry::new(hook, Queue::with_items(items)));
+            self.changed.insert(id.clone());
+            self.mark_ready(&id);
         }
         self.publish_status();
     }
 
-    /// Runs until `input` is closed and the requests in flight are done (or
-    /// the shutdown grace period passed).
+    /// Runs until `input` is closed and the jobs out are done (or the
+    /// shutdown grace period passed).
     pub fn run(mut self, input: Receiver<Input>, done: Receiver<Done>) {
         let mut input = input;
         let wanted = self.journal.wanted().clone();
-        let mut closing: Option<Instant> = None;
+        let mut deadline: Option<Instant> = None;
         loop {
             self.dispatch();
             self.journal.commit();
             self.publish_status();
-            if let Some(deadline) = closing {
-                if self.in_flight == 0 || Instant::now() >= deadline {
+            if let Some(deadline) = deadline {
+                if self.busy_workers() == 0 || Instant::now() >= deadline {
                     break;
                 }
             }
-            let wake = self.next_wake(closing);
+            let wake = self.next_wake(deadline);
             let timeout = wake.saturating_duration_since(Instant::now());
             select! {
                 recv(input) -> msg => match msg {
                     Ok(m) => self.on_input(m),
                     Err(_) => {
                         input = never();
-                        self.closing = true;
-                        self.stop_workers.store(true, Ordering::Relaxed);
-                        closing = Some(Instant::now() + self.config.request_timeout.min(Duration::from_secs(10)));
+                        self.stopping.store(true, Ordering::Relaxed);
+                        deadline = Some(Instant::now() + self.config.request_timeout.min(Duration::from_secs(10)));
                     }
                 },
                 recv(done) -> d => if let Ok(d) = d { self.on_done(d) },
@@ -201,26 +163,30 @@ impl Scheduler {
             }
             self.fire_timers();
         }
-        let pending: usize = self.queues.values().map(|q| q.items.len()).sum();
+        let pending: usize = self.entries.values().map(|e| e.queue.len()).sum();
         self.journal.finish();
         if pending > 0 {
             log::info!("{pending} undelivered events stay queued in Redis for the next start");
         }
     }
 
+    fn busy_workers(&self) -> usize {
+        self.config.delivery_workers - self.idle_workers
+    }
+
     /// Sends the journal the whole queue of `hook`, which it asked for.
     fn snapshot(&mut self, hook: &str) {
-        let items = self.queues.get(hook).map(|q| q.items.iter());
+        let items = self.entries.get(hook).map(|e| e.queue.items());
         self.journal.snapshot(hook, items.into_iter().flatten());
     }
 
-    fn next_wake(&self, closing: Option<Instant>) -> Instant {
+    fn next_wake(&self, deadline: Option<Instant>) -> Instant {
         let mut wake = Instant::now() + Duration::from_secs(1);
         if let Some(Reverse((t, _))) = self.timers.peek() {
             wake = wake.min(*t);
         }
-        if let Some(c) = closing {
-            wake = wake.min(c);
+        if let Some(d) = deadline {
+            wake = wake.min(d);
         }
         wake
     }
@@ -232,131 +198,117 @@ impl Scheduler {
                     self.enqueue(hook, item);
                 }
             }
-            Input::HookRemoved(id) => {
-                if let Some(q) = self.queues.remove(&id) {
-                    q.cancel.store(true, Ordering::Relaxed);
-                    self.journal.remove(&id);
-                }
-                self.changed.insert(id);
-            }
+            Input::HookRemoved(id) => self.forget(&id),
         }
+    }
+
+    /// Drops a removed hook's queue: its job ends after the request under
+    /// way and its journal list goes.
+    fn forget(&mut self, id: &str) {
+        if let Some(e) = self.entries.remove(id) {
+            e.cancel.store(true, Ordering::Relaxed);
+            self.journal.remove(id);
+        }
+        self.changed.insert(id.to_owned());
     }
 
     fn enqueue(&mut self, hook: Arc<Hook>, item: Item) {
         let id = hook.id.clone();
-        if !self.queues.contains_key(&id) {
+        if !self.entries.contains_key(&id) {
             // The hook may have been destroyed after ingest matched it.
-            let registered = self
-                .registry
-                .read()
-                .map(|r| r.get(&id).is_some())
-                .unwrap_or(false);
-            if !registered {
+            if self.hooks.read().get(&id).is_none() {
                 return;
             }
-            self.queues.insert(id.clone(), Queue::new(hook));
+            self.entries
+                .insert(id.clone(), Entry::new(hook, Queue::default()));
         }
-        let Some(q) = self.queues.get_mut(&id) else {
+        let Some(e) = self.entries.get_mut(&id) else {
             return;
         };
-        if q.items.len() >= self.config.max_queue {
-            q.dropped += 1;
-            Metrics::add(&self.metrics.events_dropped_queue_full, 1);
-            if !q.overflowing {
-                q.overflowing = true;
-                log::error!(
-                    "queue of hook {} ({}) is full with {} events; newer events are dropped until it drains",
-                    id,
-                    q.hook.callback_url,
-                    q.items.len()
-                );
-            }
-            self.changed.insert(id);
-            return;
-        }
-        self.journal.push(&id, &item);
-        q.items.push_back(item);
-        Metrics::add(&self.metrics.events_queued, 1);
         self.changed.insert(id.clone());
-        self.mark_ready(&id);
+        match e.queue.push(item.clone(), self.config.max_queue) {
+            Pushed::Queued => {
+                self.journal.push(&id, &item);
+                Metrics::add(&self.metrics.events_queued, 1);
+                self.mark_ready(&id);
+            }
+            Pushed::Dropped { first } => {
+                Metrics::add(&self.metrics.events_dropped_queue_full, 1);
+                if first {
+                    log::error!(
+                        "queue of hook {} ({}) is full with {} events; newer events are dropped until it drains",
+                        id,
+                        e.hook.callback_url,
+                        e.queue.len()
+                    );
+                }
+            }
+        }
     }
 
     fn mark_ready(&mut self, id: &str) {
-        if let Some(q) = self.queues.get_mut(id) {
-            if !q.in_ready && q.is_ready() {
-                q.in_ready = true;
+        if let Some(e) = self.entries.get_mut(id) {
+            if !e.in_ready && e.queue.is_ready() {
+                e.in_ready = true;
                 self.ready.push_back(id.to_owned());
             }
         }
     }
 
     fn dispatch(&mut self) {
-        while self.idle > 0 && !self.closing {
+        while self.idle_workers > 0 && !self.stopping.load(Ordering::Relaxed) {
             let Some(id) = self.ready.pop_front() else {
                 break;
             };
-            let Some(q) = self.queues.get_mut(&id) else {
+            let Some(e) = self.entries.get_mut(&id) else {
                 continue;
             };
-            q.in_ready = false;
-            if !q.is_ready() {
-                continue;
-            }
+            e.in_ready = false;
             // A lease of up to LEASE requests: the worker posts them one
             // after the other without coming back here in between.
-            let n = q.items.len().min(self.config.multi_event * LEASE);
-            let items: Vec<Item> = q.items.iter().take(n).cloned().collect();
+            let Some(items) = e.queue.lease(self.config.multi_event * LEASE) else {
+                continue;
+            };
             let job = Job {
-                hook: q.hook.clone(),
+                hook: e.hook.clone(),
                 items,
                 per_post: self.config.multi_event,
-                cancelled: q.cancel.clone(),
+                cancelled: e.cancel.clone(),
             };
             if self.jobs.send(job).is_err() {
                 return;
             }
-            q.in_flight = n;
-            self.idle -= 1;
-            self.in_flight += 1;
+            self.idle_workers -= 1;
         }
     }
 
     fn on_done(&mut self, done: Done) {
         if done.last {
-            self.idle += 1;
-            self.in_flight -= 1;
+            self.idle_workers += 1;
         }
         let id = done.hook_id;
-        let Some(q) = self.queues.get_mut(&id) else {
+        let Some(e) = self.entries.get_mut(&id) else {
             return;
-        };
-        q.in_flight = if done.last {
-            0
-        } else {
-            q.in_flight.saturating_sub(done.count)
         };
         self.changed.insert(id.clone());
         match done.result {
             Ok(()) => {
-                let n = done.count.min(q.items.len());
-                q.items.drain(..n);
-                self.journal.ack(&id, n);
+                let acked = e.queue.ack(done.count, self.config.max_queue);
+                if done.last {
+                    e.queue.end_lease();
+                }
+                self.journal.ack(&id, acked.delivered);
                 Metrics::add(&self.metrics.deliveries_succeeded, done.requests as u64);
-                Metrics::add(&self.metrics.events_delivered, n as u64);
-                if q.failures > 0 {
+                Metrics::add(&self.metrics.events_delivered, acked.delivered as u64);
+                if acked.recovered_after > 0 {
                     log::info!(
                         "callback to {} works again after {} failed attempts",
-                        q.hook.callback_url,
-                        q.failures
+                        e.hook.callback_url,
+                        acked.recovered_after
                     );
                 }
-                q.failures = 0;
-                q.last_error = None;
-                if q.items.len() < self.config.max_queue / 2 {
-                    q.overflowing = false;
-                }
-                if q.items.is_empty() && q.in_flight == 0 {
-                    self.queues.remove(&id);
+                if e.queue.is_idle() {
+                    self.entries.remove(&id);
                 } else {
                     self.mark_ready(&id);
                 }
@@ -367,76 +319,47 @@ impl Scheduler {
 
     fn on_failure(&mut self, id: &str, f: Failure) {
         Metrics::add(&self.metrics.deliveries_failed, 1);
-        let intervals = &self.config.retry_intervals;
-        let Some(q) = self.queues.get_mut(id) else {
+        let Some(e) = self.entries.get_mut(id) else {
             return;
         };
-        q.failures += 1;
-        q.last_error = Some(f.message.clone());
-        let exhausted = q.failures > intervals.len();
-        let permanent = q.hook.permanent;
-        if !permanent && (f.gone || (exhausted && self.config.remove_failed_hooks)) {
-            let why = if f.gone {
-                "the endpoint answered 410 Gone".to_owned()
-            } else {
-                format!(
-                    "{} attempts failed, the last with: {}",
-                    q.failures, f.message
-                )
-            };
-            let url = q.hook.callback_url.clone();
-            log::error!("removing hook {id} ({url}): {why}");
+        let (decision, at) = e
+            .queue
+            .fail(&f, &self.policy, e.hook.permanent, Instant::now());
+        let (level, line) =
+            self.policy
+                .notice(&decision, &e.hook, &f, e.queue.failures(), e.queue.len());
+        log::log!(level, "{line}");
+        if let Decision::GiveUp(_) = decision {
             self.remove_hook(id);
             return;
         }
         Metrics::add(&self.metrics.deliveries_retried, 1);
-        let interval = intervals[(q.failures - 1).min(intervals.len() - 1)];
-        let wait = f.retry_after.map_or(interval, |r| r.max(interval));
-        let at = Instant::now() + wait;
-        q.retry_at = Some(at);
-        if exhausted && !(q.failures - intervals.len() - 1).is_multiple_of(FAILING_LOG_EVERY) {
-            log::debug!(
-                "callback to {} still failing ({}), attempt {}",
-                q.hook.callback_url,
-                f.message,
-                q.failures
-            );
-        } else if exhausted {
-            // Once when the schedule runs out, then every FAILING_LOG_EVERY attempts.
-            log::error!(
-                "callback to {} still failing after {} attempts ({}); retrying every {} ms, {} events pending",
-                q.hook.callback_url,
-                q.failures,
-                f.message,
-                wait.as_millis(),
-                q.items.len()
-            );
-        } else {
-            log::warn!(
-                "callback to {} failed ({}); attempt {} of {}, next in {} ms",
-                q.hook.callback_url,
-                f.message,
-                q.failures,
-                intervals.len() + 1,
-                wait.as_millis()
-            );
+        if let Some(at) = at {
+            self.timers.push(Reverse((at, id.to_owned())));
         }
-        self.timers.push(Reverse((at, id.to_owned())));
     }
 
+    /// Gives a hook up: removes it through the registry (Redis, then
+    /// memory), then drops its queue. If Redis refuses, the hook stays and
+    /// is retried on its schedule; the next failure tries again.
     fn remove_hook(&mut self, id: &str) {
-        if let Ok(mut r) = self.registry.write() {
-            r.remove(id);
+        match self.hooks.remove(&mut self.conn, id) {
+            Ok(removed) => {
+                self.forget(id);
+                if removed.is_some() {
+                    Metrics::add(&self.metrics.hooks_removed_on_failure, 1);
+                }
+            }
+            Err(err) => {
+                log::error!("cannot remove hook {id} from Redis, keeping it for now: {err}");
+                let wait = self.policy.intervals.last().copied().unwrap_or_default();
+                let at = Instant::now() + wait;
+                if let Some(e) = self.entries.get_mut(id) {
+                    e.queue.defer(at);
+                    self.timers.push(Reverse((at, id.to_owned())));
+                }
+            }
         }
-        if let Err(e) = self.conn.run(|c| hooks::delete(c, id)) {
-            log::error!("cannot delete hook {id} from Redis (it returns at the next start): {e}");
-        }
-        if let Some(q) = self.queues.remove(id) {
-            q.cancel.store(true, Ordering::Relaxed);
-        }
-        self.journal.remove(id);
-        self.changed.insert(id.to_owned());
-        Metrics::add(&self.metrics.hooks_removed_on_failure, 1);
     }
 
     fn fire_timers(&mut self) {
@@ -448,9 +371,8 @@ impl Scheduler {
             let Some(Reverse((at, id))) = self.timers.pop() else {
                 break;
             };
-            if let Some(q) = self.queues.get_mut(&id) {
-                if q.retry_at == Some(at) {
-                    q.retry_at = None;
+            if let Some(e) = self.entries.get_mut(&id) {
+                if e.queue.retry_due(at) {
                     self.mark_ready(&id);
                 }
             }
@@ -461,23 +383,12 @@ impl Scheduler {
         if self.changed.is_empty() {
             return;
         }
-        let retries = self.config.retry_intervals.len();
-        let Ok(mut status) = self.status.lock() else {
-            return;
-        };
+        let attempts = self.policy.attempts();
+        let mut status = locks::lock(&self.status);
         for id in self.changed.drain() {
-            match self.queues.get(&id) {
-                Some(q) => {
-                    status.insert(
-                        id,
-                        HookStatus {
-                            pending: q.items.len(),
-                            failing: q.failures > retries,
-                            failures: q.failures,
-                            last_error: q.last_error.clone(),
-                            dropped: q.dropped,
-                        },
-                    );
+            match self.entries.get(&id) {
+                Some(e) => {
+                    status.insert(id, e.queue.status(attempts));
                 }
                 None => {
                     status.remove(&id);

@@ -1,23 +1,18 @@
-//! A delivery worker: takes one job (the head of one hook's queue), POSTs it
-//! and reports how it went. It never waits for a retry; the scheduler does.
+//! A delivery worker: the job loop. It takes one job (the head of one hook's
+//! queue), posts it request by request with [`client::post`] and reports how
+//! it went. It never waits for a retry; the scheduler does.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
+use super::client;
+use super::outcome::Failure;
 use super::Item;
-use crate::callback;
 use crate::config::Config;
 use crate::hooks::Hook;
-
-/// The most of a response body that is read; the rest is discarded.
-const MAX_RESPONSE_BODY: u64 = 64 * 1024;
-/// The longest `Retry-After` honoured.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 
 /// Successes of one job not yet reported are reported once the oldest is
 /// this old: the journal trims a delivered event at most this much later
@@ -56,7 +51,7 @@ impl Acked {
     }
 }
 
-/// Deliver these events to this hook, in one request.
+/// Deliver these events to this hook: a lease of the head of its queue.
 #[derive(Debug)]
 pub struct Job {
     pub hook: Arc<Hook>,
@@ -82,59 +77,11 @@ pub struct Done {
     pub last: bool,
 }
 
-/// Why a delivery failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// For logs and `hooks/list`; never contains the secret or checksum.
-    pub message: String,
-    /// The endpoint asked to wait this long (429/503 with `Retry-After`).
-    pub retry_after: Option<Duration>,
-    /// The endpoint answered 410 Gone: it wants no more events.
-    pub gone: bool,
-}
-
-/// The HTTP client shared by the workers: one connection pool, the request
-/// timeout, redirects as configured, HTTPS checked against the system's
-/// trust store.
-pub fn agent(config: &Config) -> ureq::Agent {
-    let tls = ureq::tls::TlsConfig::builder()
-        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-        .build();
-    let config = ureq::Agent::config_builder()
-        .timeout_global(Some(config.request_timeout))
-        .http_status_as_error(false)
-        .max_redirects(config.max_redirects)
-        .max_redirects_will_error(false)
-        .max_idle_connections_per_host(64)
-        .user_agent(concat!("bbb-webhooks/", env!("CARGO_PKG_VERSION")))
-        .tls_config(tls)
-        .build();
-    ureq::Agent::with_parts(config, DefaultConnector::default(), InlineResolver)
-}
-
-/// Looks host names up on the calling thread. ureq's own resolver starts a
-/// thread per request to bound the lookup by the request timeout; at
-/// thousands of callbacks a second that thread costs more than the request.
-/// The lookup is then bounded by the system resolver's own timeout instead,
-/// and an address literal needs no lookup at all.
-#[derive(Debug)]
-struct InlineResolver;
-
-impl Resolver for InlineResolver {
-    fn resolve(
-        &self,
-        uri: &ureq::http::Uri,
-        config: &ureq::config::Config,
-        _timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        DefaultResolver::default().resolve(uri, config, NextTimeout::default())
-    }
-}
-
+/// One worker thread's parts.
 pub struct Worker {
     pub config: Arc<Config>,
     /// Set when the service stops: a job ends after its current request.
-    pub closing: Arc<AtomicBool>,
+    pub stopping: Arc<AtomicBool>,
     pub agent: ureq::Agent,
     pub jobs: Receiver<Job>,
     pub done: Sender<Done>,
@@ -151,7 +98,7 @@ impl Worker {
     }
 
     /// Posts the job's events request by request and stops at the first
-    /// failure or when the service is closing. Successes are reported
+    /// failure or when the service is stopping. Successes are reported
     /// together, at the latest [`ACK_EVERY`] after the oldest unreported one
     /// and always before a failure or the job's end, so a fast endpoint does
     /// not wake the scheduler and the journal once per request. Returns
@@ -162,7 +109,7 @@ impl Worker {
         while let Some(chunk) = chunks.next() {
             let result = self.post(&job.hook, chunk);
             let stop = result.is_err()
-                || self.closing.load(Ordering::Relaxed)
+                || self.stopping.load(Ordering::Relaxed)
                 || job.cancelled.load(Ordering::Relaxed);
             let last = stop || chunks.peek().is_none();
             let sent = match result {
@@ -202,99 +149,8 @@ impl Worker {
     }
 
     fn post(&self, hook: &Hook, items: &[Item]) -> Result<(), Failure> {
-        let payloads: Vec<&str> = items.iter().map(|i| &*i.payload).collect();
-        let ids: Vec<&str> = items.iter().map(|i| &*i.id).collect();
-        let req = callback::build(
-            &hook.callback_url,
-            &payloads,
-            &self.config.server_domain,
-            now_ms(),
-            self.config.callback_auth,
-            &self.config.secret,
-        );
-        let mut builder = self
-            .agent
-            .post(&req.url)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .header("X-Bbb-Webhooks-Event-Ids", ids.join(","));
-        if let Some(auth) = &req.authorization {
-            builder = builder.header("Authorization", auth);
-        }
-        let mut resp = builder.send(req.body).map_err(|e| Failure {
-            message: describe(&e),
-            retry_after: None,
-            gone: false,
-        })?;
-        let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER));
-        let location = resp
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(|l| l.chars().take(200).collect::<String>());
-        // Read (a bounded part of) the body so the connection can be reused.
-        let _ = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_BODY)
-            .read_to_vec();
-        classify(status, retry_after, location)
+        client::post(&self.agent, &self.config, hook, items)
     }
-}
-
-/// What an HTTP status means for the delivery: 2xx is success; 410 means the
-/// endpoint is gone; 3xx that was not followed, 401 and every other status are
-/// failures to retry; `Retry-After` counts on 429 and 503.
-pub fn classify(
-    status: u16,
-    retry_after: Option<Duration>,
-    location: Option<String>,
-) -> Result<(), Failure> {
-    if (200..300).contains(&status) {
-        return Ok(());
-    }
-    let message = match (status, location) {
-        (300..=399, Some(l)) => format!("HTTP {status}: redirected to {l} (redirects are not followed; see BBB_WEBHOOKS_MAX_REDIRECTS)"),
-        _ => format!("HTTP {status}"),
-    };
-    Err(Failure {
-        message,
-        retry_after: retry_after.filter(|_| status == 429 || status == 503),
-        gone: status == 410,
-    })
-}
-
-fn describe(e: &ureq::Error) -> String {
-    match e {
-        ureq::Error::Timeout(_) => "timed out".to_owned(),
-        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => format!(
-            "TLS error: {e} (the endpoint's certificate must verify against the system trust store)"
-        ),
-        ureq::Error::Io(io) if is_tls(&io.to_string()) => format!(
-            "TLS error: {io} (the endpoint's certificate must verify against the system trust store)"
-        ),
-        ureq::Error::Io(io) => format!("connection error: {io}"),
-        other => other.to_string(),
-    }
-}
-
-/// Whether an I/O error's text is about the TLS handshake or certificate.
-fn is_tls(text: &str) -> bool {
-    let t = text.to_ascii_lowercase();
-    ["certificate", "tls", "handshake", "peer sent"]
-        .iter()
-        .any(|k| t.contains(k))
-}
-
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 #[cfg(test)]
@@ -366,9 +222,9 @@ mod tests {
         let (_jobs_tx, jobs) = crossbeam_channel::bounded(1);
         let (done, done_rx) = crossbeam_channel::unbounded();
         let worker = Worker {
-            agent: agent(&config),
+            agent: client::agent(&config),
             config,
-            closing: Arc::new(AtomicBool::new(false)),
+            stopping: Arc::new(AtomicBool::new(false)),
             jobs,
             done,
         };
@@ -410,21 +266,5 @@ mod tests {
         );
         assert_eq!(before.iter().map(|d| d.count).sum::<usize>(), 5);
         assert_eq!(before.iter().map(|d| d.requests).sum::<usize>(), 5);
-    }
-
-    #[test]
-    fn statuses() {
-        assert!(classify(200, None, None).is_ok());
-        assert!(classify(204, None, None).is_ok());
-        let f = classify(401, None, None).expect_err("401 retried");
-        assert!(!f.gone);
-        let f = classify(410, None, None).expect_err("410 is gone");
-        assert!(f.gone);
-        let f = classify(503, Some(Duration::from_secs(3)), None).expect_err("503");
-        assert_eq!(f.retry_after, Some(Duration::from_secs(3)));
-        let f = classify(500, Some(Duration::from_secs(3)), None).expect_err("500");
-        assert_eq!(f.retry_after, None);
-        let f = classify(302, None, Some("http://x/".into())).expect_err("302");
-        assert!(f.message.contains("redirected to http://x/"));
     }
 }

@@ -1,7 +1,8 @@
 //! Maps raw BBB messages to webhook events: a pure function of (message, state).
 //!
 //! It does no I/O. The ingest thread calls [`map`], persists the returned
-//! [`Change`]s with [`store::persist`], applies them to its [`State`], and hands
+//! [`Change`]s with [`crate::store::mapping::persist`], applies them to its
+//! [`State`], and hands
 //! the events to delivery, in that order, one message at a time, so events keep
 //! the order of their messages.
 //!
@@ -19,9 +20,6 @@ mod js;
 mod process;
 mod rap;
 mod state;
-pub mod store;
-#[cfg(test)]
-mod store_tests;
 #[cfg(test)]
 mod tests;
 

@@ -1,5 +1,5 @@
 //! What the mapping remembers between messages (meeting ID pairs, users and
-//! their flags), the changes that update it, and expiry. No I/O: `store`
+//! their flags), the changes that update it, and expiry. No I/O: `crate::store::mapping`
 //! persists the same changes in Redis.
 
 use std::collections::HashMap;
@@ -28,7 +28,7 @@ pub struct UserRecord {
     pub attrs: Map<String, Value>,
 }
 
-/// A change of the mapping state. Each carries what [`super::store::persist`]
+/// A change of the mapping state. Each carries what [`crate::store::mapping::persist`]
 /// needs, so persistence does not have to read the state.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Change {

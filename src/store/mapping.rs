@@ -1,8 +1,9 @@
-//! Persists the mapping state in Redis, in the reference application's layout,
-//! so that a server switching from the reference (or back) keeps its meeting
-//! and user mappings mid-meeting. Only this file talks to Redis.
+//! The mapping state in Redis, in the reference application's layout, so that
+//! a server switching from the reference (or back) keeps its meeting and user
+//! mappings mid-meeting: [`persist`] writes the [`Change`]s the pure mapping
+//! returns, [`load`] reads the state back at start.
 //!
-//! Layout (key names are the reference's defaults):
+//! Layout (key names in [`super::keys`]):
 //! - meetings: SET `bigbluebutton:webhooks:proc:mappings` of record ids and a
 //!   HASH `bigbluebutton:webhooks:proc:mapping:<id>` with the string fields
 //!   `id`, `internalMeetingID`, `externalMeetingID`, `lastActivity` (ms);
@@ -16,35 +17,11 @@
 //! `<internal meeting ID>:<internal user ID>`. Either loads in either.
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
-use super::{Change, State, UserRecord};
-
-/// Redis key names (the reference's `redis.keys.*`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Keys {
-    /// SET of meeting mapping record ids.
-    pub mappings: String,
-    /// Prefix of meeting mapping hashes (`<prefix>:<id>`).
-    pub mapping_prefix: String,
-    /// SET of user mapping record ids.
-    pub user_maps: String,
-    /// Prefix of user mapping hashes (`<prefix>:<id>`).
-    pub user_map_prefix: String,
-}
-
-impl Default for Keys {
-    fn default() -> Self {
-        Keys {
-            mappings: "bigbluebutton:webhooks:proc:mappings".into(),
-            mapping_prefix: "bigbluebutton:webhooks:proc:mapping".into(),
-            user_maps: "bigbluebutton:webhooks:proc:userMaps".into(),
-            user_map_prefix: "bigbluebutton:webhooks:proc:userMap".into(),
-        }
-    }
-}
+use super::keys;
+use crate::mapping::{Change, State, UserRecord};
 
 /// User attributes the reference stores as `"true"`/`"false"` and that are
 /// booleans again when loaded.
@@ -59,27 +36,15 @@ const BOOLEAN_ATTRS: &[&str] = &[
     "raise-hand",
 ];
 
-/// Loads the state with the default key names. Returns it with the number of
-/// corrupt records skipped (each logged at warn).
+/// Loads the state. Returns it with the number of corrupt records skipped
+/// (each logged at warn).
 pub fn load(conn: &mut redis::Connection) -> redis::RedisResult<(State, usize)> {
-    load_with(conn, &Keys::default())
-}
-
-/// Persists changes with the default key names, in one MULTI/EXEC.
-pub fn persist(conn: &mut redis::Connection, changes: &[Change]) -> redis::RedisResult<()> {
-    persist_with(conn, &Keys::default(), changes)
-}
-
-/// [`load`] with explicit key names.
-pub fn load_with(conn: &mut redis::Connection, keys: &Keys) -> redis::RedisResult<(State, usize)> {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let now_ms = crate::clock::now_ms();
     let mut state = State::default();
     let mut skipped = 0;
 
     let mut meetings = Vec::new();
-    for (id, hash) in read_all(conn, &keys.mappings, &keys.mapping_prefix)? {
+    for (id, hash) in read_all(conn, keys::MAPPINGS, keys::mapping)? {
         match hash.and_then(|hash| meeting_change(&id, &hash, now_ms)) {
             Ok(change) => meetings.push(change),
             Err(why) => {
@@ -96,7 +61,7 @@ pub fn load_with(conn: &mut redis::Connection, keys: &Keys) -> redis::RedisResul
     for change in &meetings {
         state.apply(change);
     }
-    for (id, hash) in read_all(conn, &keys.user_maps, &keys.user_map_prefix)? {
+    for (id, hash) in read_all(conn, keys::USER_MAPS, keys::user_map)? {
         match hash.and_then(|hash| user_change(&id, &hash, now_ms)) {
             Ok(change) => state.apply(&change),
             Err(why) => {
@@ -113,17 +78,11 @@ pub fn load_with(conn: &mut redis::Connection, keys: &Keys) -> redis::RedisResul
     Ok((state, skipped))
 }
 
-/// [`persist`] with explicit key names.
-pub fn persist_with(
-    conn: &mut redis::Connection,
-    keys: &Keys,
-    changes: &[Change],
-) -> redis::RedisResult<()> {
+/// Persists changes in one MULTI/EXEC.
+pub fn persist(conn: &mut redis::Connection, changes: &[Change]) -> redis::RedisResult<()> {
     let mut pipe = redis::pipe();
     pipe.atomic();
     let mut commands = 0;
-    let meeting_key = |record: &str| format!("{}:{record}", keys.mapping_prefix);
-    let user_key = |record: &str| format!("{}:{record}", keys.user_map_prefix);
     for change in changes {
         match change {
             Change::MeetingCreated {
@@ -133,7 +92,7 @@ pub fn persist_with(
                 at_ms,
             } => {
                 pipe.cmd("HSET")
-                    .arg(meeting_key(record))
+                    .arg(keys::mapping(record))
                     .arg(&[
                         ("id", record.as_str()),
                         ("internalMeetingID", internal),
@@ -141,7 +100,7 @@ pub fn persist_with(
                         ("lastActivity", &at_ms.to_string()),
                     ])
                     .ignore();
-                pipe.cmd("SADD").arg(&keys.mappings).arg(record).ignore();
+                pipe.cmd("SADD").arg(keys::MAPPINGS).arg(record).ignore();
                 commands += 2;
             }
             Change::MeetingActivity {
@@ -150,7 +109,7 @@ pub fn persist_with(
                 ..
             } => {
                 pipe.cmd("HSET")
-                    .arg(meeting_key(record))
+                    .arg(keys::mapping(record))
                     .arg("lastActivity")
                     .arg(at_ms.to_string())
                     .ignore();
@@ -168,20 +127,20 @@ pub fn persist_with(
                 ..
             } => {
                 if let Some(record) = record {
-                    pipe.cmd("SREM").arg(&keys.mappings).arg(record).ignore();
-                    pipe.cmd("DEL").arg(meeting_key(record)).ignore();
+                    pipe.cmd("SREM").arg(keys::MAPPINGS).arg(record).ignore();
+                    pipe.cmd("DEL").arg(keys::mapping(record)).ignore();
                     commands += 2;
                 }
                 for record in user_records {
-                    pipe.cmd("SREM").arg(&keys.user_maps).arg(record).ignore();
-                    pipe.cmd("DEL").arg(user_key(record)).ignore();
+                    pipe.cmd("SREM").arg(keys::USER_MAPS).arg(record).ignore();
+                    pipe.cmd("DEL").arg(keys::user_map(record)).ignore();
                     commands += 2;
                 }
             }
             Change::UserSaved { meeting, user, .. } => {
                 let attrs = Value::Object(stringify_values(&user.attrs)).to_string();
                 pipe.cmd("HSET")
-                    .arg(user_key(&user.record))
+                    .arg(keys::user_map(&user.record))
                     .arg(&[
                         ("id", user.record.as_str()),
                         ("internalUserID", &user.internal),
@@ -191,14 +150,14 @@ pub fn persist_with(
                     ])
                     .ignore();
                 pipe.cmd("SADD")
-                    .arg(&keys.user_maps)
+                    .arg(keys::USER_MAPS)
                     .arg(&user.record)
                     .ignore();
                 commands += 2;
             }
             Change::UserLeft { record, .. } => {
-                pipe.cmd("SREM").arg(&keys.user_maps).arg(record).ignore();
-                pipe.cmd("DEL").arg(user_key(record)).ignore();
+                pipe.cmd("SREM").arg(keys::USER_MAPS).arg(record).ignore();
+                pipe.cmd("DEL").arg(keys::user_map(record)).ignore();
                 commands += 2;
             }
         }
@@ -217,7 +176,7 @@ type Hash = HashMap<String, Vec<u8>>;
 fn read_all(
     conn: &mut redis::Connection,
     set: &str,
-    prefix: &str,
+    key: fn(&str) -> String,
 ) -> redis::RedisResult<Vec<(String, Result<Hash, String>)>> {
     let members: Vec<Vec<u8>> = redis::cmd("SMEMBERS").arg(set).query(conn)?;
     let mut records: Vec<(String, Result<Hash, String>)> = Vec::new();
@@ -237,7 +196,7 @@ fn read_all(
     let mut pipe = redis::pipe();
     pipe.ignore_errors();
     for id in &ids {
-        pipe.cmd("HGETALL").arg(format!("{prefix}:{id}"));
+        pipe.cmd("HGETALL").arg(key(id));
     }
     let replies: Vec<redis::Value> = pipe.query(conn)?;
     let hashes = replies.into_iter().map(|reply| match reply {

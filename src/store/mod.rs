@@ -1,16 +1,17 @@
-//! Redis plumbing shared by the threads: the key layout the reference
-//! application uses (so a server switching from it keeps its data) and a
-//! connection that reconnects on its next use after an error. What is stored
-//! under the keys is up to the modules that own the data.
+//! Redis plumbing: the key layout ([`keys`]), a connection that reconnects on
+//! its next use after an error, and the Redis side of the mapping state
+//! ([`mapping`]). The hooks' records are kept by `hooks::store` and the
+//! delivery queues by `delivery::journal`; both take their key names from
+//! [`keys`].
+
+pub mod keys;
+pub mod mapping;
+#[cfg(test)]
+mod mapping_tests;
 
 use std::time::Duration;
 
 use crate::error::Result;
-
-/// SET of hook ids.
-pub const HOOKS_SET: &str = "bigbluebutton:webhooks:out:hooks";
-/// HASH prefix of one hook: `HOOK_PREFIX` + id.
-pub const HOOK_PREFIX: &str = "bigbluebutton:webhooks:out:hook:";
 
 /// How long a Redis command may take before the connection is given up.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
@@ -43,16 +44,18 @@ impl Conn {
         };
         let res = f(conn);
         if let Err(e) = &res {
-            if e.is_io_error()
-                || e.is_timeout()
-                || e.is_connection_dropped()
-                || e.is_connection_refusal()
-            {
+            if is_connection_error(e) {
                 self.conn = None;
             }
         }
         Ok(res?)
     }
+}
+
+/// Whether `e` is about the connection (I/O, timeout, dropped, refused)
+/// rather than about the command or the data.
+pub fn is_connection_error(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal()
 }
 
 /// Opens a connection with the command timeout set.
@@ -61,4 +64,20 @@ pub fn open(client: &redis::Client) -> redis::RedisResult<redis::Connection> {
     conn.set_read_timeout(Some(COMMAND_TIMEOUT))?;
     conn.set_write_timeout(Some(COMMAND_TIMEOUT))?;
     Ok(conn)
+}
+
+/// The first of the sets that index the stored hooks and mappings
+/// ([`keys::INDEX_SETS`]) that holds another type, with that type. Every read
+/// and write of such a key fails, so startup stops and names it rather than
+/// waiting for Redis forever.
+pub fn index_of_wrong_type(
+    c: &mut redis::Connection,
+) -> redis::RedisResult<Option<(&'static str, String)>> {
+    for key in keys::INDEX_SETS {
+        let kind: String = redis::cmd("TYPE").arg(key).query(c)?;
+        if kind != "set" && kind != "none" {
+            return Ok(Some((key, kind)));
+        }
+    }
+    Ok(None)
 }

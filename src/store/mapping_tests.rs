@@ -1,4 +1,4 @@
-//! Tests of [`super::store`] against a real, private `redis-server` per test.
+//! Tests of [`super::mapping`] against a real, private `redis-server` per test.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::store::{load, persist};
-use super::{map, State};
+use super::mapping::{load, persist};
+use crate::mapping::{map, State};
 
 const NOW: u64 = 1_700_000_000_000;
 
