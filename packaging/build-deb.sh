@@ -8,7 +8,7 @@
 # Prints the path of the .deb on its last line:
 #   target/debian/bbb-webhooks_<version>-<revision>_<arch>.deb
 #
-# Environment: DEB_EPOCH (default 2, see packaging/README-section.md),
+# Environment: DEB_EPOCH (default 2, see docs/packaging.md, "Versions"),
 # DEB_REVISION (default 1).
 set -eu
 

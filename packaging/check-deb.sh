@@ -11,9 +11,10 @@
 #
 # Checks, in order:
 #   1. control fields (name, epoch, architecture, dependencies, changelog version)
-#   2. contents (paths, modes, conffiles) and maintainer scripts (syntax, never
-#      touching Redis)
-#   3. the systemd unit (required settings, systemd-analyze verify)
+#   2. contents (paths, modes, conffiles, the README and every docs/*.md) and
+#      maintainer scripts (syntax, never touching Redis)
+#   3. the systemd unit (required settings, systemd-analyze verify); the
+#      relative links of the installed README and docs/*.md resolve
 #   4. lintian: no errors (warnings are listed)
 #   5. the binary from a scratch root (dpkg -x): `--version` runs; the conffile
 #      lists exactly the keys that `--help` lists (skipped while the binary
@@ -182,7 +183,21 @@ check "/etc/bigbluebutton/nginx/webhooks.nginx, 0644"           has_file -rw-r--
 check "man page"                                                has_file -rw-r--r-- usr/share/man/man8/bbb-webhooks.8.gz
 check "copyright"                                               has_file -rw-r--r-- usr/share/doc/bbb-webhooks/copyright
 check "changelog"                                               has_file -rw-r--r-- usr/share/doc/bbb-webhooks/changelog.Debian.gz
-check "README with the migration guide"                         has_file -rw-r--r-- usr/share/doc/bbb-webhooks/README.md
+check "README (the documentation's front page)"                 has_file -rw-r--r-- usr/share/doc/bbb-webhooks/README.md
+check "migration guide (docs/migration.md, named by the man page)" has_file -rw-r--r-- usr/share/doc/bbb-webhooks/docs/migration.md
+# Every docs/*.md of the tree, 0644, and nothing else under docs/: the README
+# links to them.
+for doc in "$repo"/docs/*.md; do
+    [ -f "$doc" ] || continue
+    check "docs/$(basename "$doc"), 0644" has_file -rw-r--r-- "usr/share/doc/bbb-webhooks/docs/$(basename "$doc")"
+done
+want_docs=$(cd "$repo" && ls docs/*.md 2>/dev/null | sort)
+have_docs=$(awk '$NF ~ /^\.\/usr\/share\/doc\/bbb-webhooks\/docs\/./ { sub(/^\.\/usr\/share\/doc\/bbb-webhooks\//, "", $NF); print $NF }' "$work/contents" | sort)
+if [ -n "$want_docs" ] && [ "$want_docs" = "$have_docs" ]; then
+    pass "usr/share/doc/bbb-webhooks/docs/ holds exactly the tree's docs/*.md ($(wc -l <<<"$want_docs") files)"
+else
+    fail "packaged docs differ from the tree's docs/*.md: packaged '$(echo $have_docs)', tree '$(echo $want_docs)'"
+fi
 if grep -qE ' \./(lib|bin|sbin)/' "$work/contents"; then
     fail "files outside /usr (a merged-/usr system would lose them on upgrade)"
 else
@@ -249,6 +264,22 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 else
     note "systemd-analyze not found: unit not verified"
 fi
+
+# --- 3. (continued) documentation links -------------------------------------------------
+# The installed README and docs link to each other by relative paths; each must
+# name a file of the package (links to the web are not followed).
+section "documentation links (scratch root)"
+docdir="$root/usr/share/doc/bbb-webhooks"
+links=0 broken=""
+while IFS= read -r md; do
+    while IFS= read -r target; do
+        target=${target%%#*}
+        [ -n "$target" ] || continue
+        links=$((links + 1))
+        [ -e "$(dirname "$md")/$target" ] || broken="$broken ${md#"$docdir"/}:$target"
+    done < <(tr '\n' ' ' <"$md" | grep -oE '\]\([^)[:space:]]+\)' | sed 's/^](//; s/)$//' | grep -vE '^[a-z]+:')
+done < <(find "$docdir" -name '*.md' | sort)
+if [ -z "$broken" ]; then pass "$links relative links in the installed docs resolve"; else fail "broken links in the installed docs:$broken"; fi
 
 # --- 4. lintian --------------------------------------------------------------------------
 section "lintian"
