@@ -10,6 +10,9 @@ pub enum Error {
     /// A configuration key has a bad value, or is unknown. Names the key and
     /// where it came from.
     Config(String),
+    /// The command line is wrong: an unknown argument or option, a missing
+    /// value, a subcommand used the wrong way. Says what to fix.
+    Usage(String),
     /// Talking to Redis failed.
     Redis(redis::RedisError),
     /// A local I/O operation (a file, a socket) failed.
@@ -31,6 +34,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Config(msg) => write!(f, "configuration: {msg}"),
+            Error::Usage(msg) => write!(f, "usage: {msg}"),
             Error::Redis(e) => write!(f, "redis: {e}"),
             Error::Io(e) => write!(f, "i/o: {e}"),
             Error::Http(e) => write!(f, "http: {e}"),
@@ -48,7 +52,7 @@ impl std::error::Error for Error {
             Error::Io(e) => Some(e),
             Error::Http(e) => Some(e.as_ref()),
             Error::Json(e) => Some(e),
-            Error::Config(_) | Error::Stopped | Error::Other(_) => None,
+            Error::Config(_) | Error::Usage(_) | Error::Stopped | Error::Other(_) => None,
         }
     }
 }
@@ -74,5 +78,21 @@ impl From<ureq::Error> for Error {
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
         Error::Json(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn usage_says_it_is_the_command_line() {
+        let e = Error::Usage("unknown argument \"--frob\" (see --help)".into());
+        assert_eq!(
+            e.to_string(),
+            "usage: unknown argument \"--frob\" (see --help)"
+        );
+        assert!(e.source().is_none());
     }
 }
