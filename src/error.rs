@@ -3,6 +3,7 @@
 //! retries and log lines; only `main` prints one as fatal.
 
 use std::fmt;
+use std::net::SocketAddr;
 
 /// Everything that can fail in the service.
 #[derive(Debug)]
@@ -15,6 +16,13 @@ pub enum Error {
     Usage(String),
     /// Talking to Redis failed.
     Redis(redis::RedisError),
+    /// A listening socket could not be opened: the address, and the key it
+    /// was configured with, so that the message says what to change.
+    Bind {
+        key: &'static str,
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     /// A local I/O operation (a file, a socket) failed.
     Io(std::io::Error),
     /// An HTTP request failed below the HTTP layer (connect, TLS, timeout).
@@ -36,6 +44,9 @@ impl fmt::Display for Error {
             Error::Config(msg) => write!(f, "configuration: {msg}"),
             Error::Usage(msg) => write!(f, "usage: {msg}"),
             Error::Redis(e) => write!(f, "redis: {e}"),
+            Error::Bind { key, addr, source } => {
+                write!(f, "cannot listen on {addr} ({key}): {source}")
+            }
             Error::Io(e) => write!(f, "i/o: {e}"),
             Error::Http(e) => write!(f, "http: {e}"),
             Error::Json(e) => write!(f, "json: {e}"),
@@ -49,6 +60,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Redis(e) => Some(e),
+            Error::Bind { source, .. } => Some(source),
             Error::Io(e) => Some(e),
             Error::Http(e) => Some(e.as_ref()),
             Error::Json(e) => Some(e),
@@ -94,5 +106,20 @@ mod tests {
             "usage: unknown argument \"--frob\" (see --help)"
         );
         assert!(e.source().is_none());
+    }
+
+    #[test]
+    fn bind_names_the_address_and_the_key() {
+        let e = Error::Bind {
+            key: "BBB_WEBHOOKS_API_BIND",
+            addr: "127.0.0.1:3005".parse().expect("addr"),
+            source: std::io::Error::new(std::io::ErrorKind::AddrInUse, "address in use"),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot listen on 127.0.0.1:3005 (BBB_WEBHOOKS_API_BIND): address in use"
+        );
+        let source = e.source().expect("the io error");
+        assert_eq!(source.to_string(), "address in use");
     }
 }
