@@ -27,8 +27,6 @@ pub enum Error {
     Io(std::io::Error),
     /// An HTTP request failed below the HTTP layer (connect, TLS, timeout).
     Http(Box<ureq::Error>),
-    /// A JSON document could not be parsed or written.
-    Json(serde_json::Error),
     /// Told to stop before startup completed.
     Stopped,
     /// Anything else, with a short description.
@@ -49,7 +47,6 @@ impl fmt::Display for Error {
             }
             Error::Io(e) => write!(f, "i/o: {e}"),
             Error::Http(e) => write!(f, "http: {e}"),
-            Error::Json(e) => write!(f, "json: {e}"),
             Error::Stopped => f.write_str("stopped before startup completed"),
             Error::Other(msg) => f.write_str(msg),
         }
@@ -63,7 +60,6 @@ impl std::error::Error for Error {
             Error::Bind { source, .. } => Some(source),
             Error::Io(e) => Some(e),
             Error::Http(e) => Some(e.as_ref()),
-            Error::Json(e) => Some(e),
             Error::Config(_) | Error::Usage(_) | Error::Stopped | Error::Other(_) => None,
         }
     }
@@ -84,12 +80,6 @@ impl From<std::io::Error> for Error {
 impl From<ureq::Error> for Error {
     fn from(e: ureq::Error) -> Self {
         Error::Http(Box::new(e))
-    }
-}
-
-impl From<serde_json::Error> for Error {
-    fn from(e: serde_json::Error) -> Self {
-        Error::Json(e)
     }
 }
 
