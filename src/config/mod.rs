@@ -9,8 +9,13 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod properties;
+mod sources;
+
 use crate::checksum::Algorithm;
 use crate::error::{Error, Result};
+use properties::{url_host, BbbProperties};
+use sources::{bad, Values};
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_FILE: &str = "/etc/bigbluebutton/bbb-webhooks.conf";
@@ -138,106 +143,16 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
 }
 
-/// Where a value came from, for error messages.
-#[derive(Clone, Debug)]
-enum Origin {
-    Env,
-    File(PathBuf, usize),
-    Default,
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Origin::Env => f.write_str("the environment"),
-            Origin::File(p, line) => write!(f, "{}, line {line}", p.display()),
-            Origin::Default => f.write_str("the default"),
-        }
-    }
-}
-
-/// Values by key, each with its origin.
-struct Values(HashMap<&'static str, (String, Origin)>);
-
-impl Values {
-    /// The value of `key` (empty counts as unset, then `None`).
-    fn get(&self, key: &str) -> Option<(&str, &Origin)> {
-        self.0
-            .get(key)
-            .map(|(v, o)| (v.trim(), o))
-            .filter(|(v, _)| !v.is_empty())
-    }
-
-    /// The value of a key that has a default.
-    fn req(&self, key: &str) -> (&str, &Origin) {
-        self.get(key).unwrap_or(("", &Origin::Default))
-    }
-
-    /// Parses a key with `parse`, naming key and origin on failure.
-    fn parse<T>(&self, key: &str, what: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
-        let (v, origin) = self.req(key);
-        parse(v).ok_or_else(|| bad(key, origin, v, what))
-    }
-}
-
-fn bad(key: &str, origin: &Origin, value: &str, what: &str) -> Error {
-    Error::Config(format!(
-        "{key} (from {origin}) has the value {value:?}, which is not {what}"
-    ))
-}
-
-fn canonical_key(key: &str) -> Option<&'static str> {
-    KEYS.iter().map(|(k, _, _)| *k).find(|k| *k == key)
-}
-
 impl Config {
     /// Reads the configuration from `env` (the process environment, or a test's),
     /// the file `file` (or [`DEFAULT_FILE`] when it exists), BBB's properties and
     /// the defaults.
     pub fn load(env: &HashMap<String, String>, file: Option<&Path>) -> Result<Config> {
-        let mut values = Values(HashMap::new());
-        for (key, default, _) in KEYS {
-            values
-                .0
-                .insert(key, ((*default).to_owned(), Origin::Default));
-        }
         let file = match file {
             Some(f) => Some(f.to_path_buf()),
             None => Some(PathBuf::from(DEFAULT_FILE)).filter(|p| p.exists()),
         };
-        if let Some(path) = file {
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                Error::Config(format!("cannot read config file {}: {e}", path.display()))
-            })?;
-            for (line_no, key, value) in parse_env_file(&text, &path)? {
-                let key = canonical_key(&key).ok_or_else(|| {
-                    Error::Config(format!(
-                        "unknown key {key} in {}, line {line_no} (see --help)",
-                        path.display()
-                    ))
-                })?;
-                // An empty value means unset: the line counts as absent.
-                if !value.trim().is_empty() {
-                    values
-                        .0
-                        .insert(key, (value, Origin::File(path.clone(), line_no)));
-                }
-            }
-        }
-        let mut env_keys: Vec<&String> = env.keys().collect();
-        env_keys.sort();
-        for key in env_keys {
-            if !key.starts_with("BBB_WEBHOOKS_") {
-                continue;
-            }
-            let canon = canonical_key(key).ok_or_else(|| {
-                Error::Config(format!("unknown key {key} in the environment (see --help)"))
-            })?;
-            if !env[key].trim().is_empty() {
-                values.0.insert(canon, (env[key].clone(), Origin::Env));
-            }
-        }
-        Config::from_values(&values)
+        Config::from_values(&Values::read(env, file.as_deref())?)
     }
 
     fn from_values(v: &Values) -> Result<Config> {
@@ -518,139 +433,6 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// The host of an http(s) URL.
-fn url_host(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if host_port.starts_with('[') {
-        host_port.split_inclusive(']').next()?
-    } else {
-        host_port.split(':').next()?
-    };
-    Some(host.to_owned()).filter(|h| !h.is_empty())
-}
-
-/// Parses a systemd-`EnvironmentFile`-style text: `KEY=value` lines, `#` or `;`
-/// comment lines, blank lines; a value may be wrapped in single or double quotes.
-fn parse_env_file(text: &str, path: &Path) -> Result<Vec<(usize, String, String)>> {
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line_no = i + 1;
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            return Err(Error::Config(format!(
-                "{}, line {line_no}: expected KEY=value",
-                path.display()
-            )));
-        };
-        let value = value.trim();
-        let value = ['"', '\'']
-            .iter()
-            .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
-            .unwrap_or(value);
-        out.push((line_no, key.trim().to_owned(), value.to_owned()));
-    }
-    Ok(out)
-}
-
-/// Java properties from BBB's files; the first file that has a key wins.
-struct BbbProperties(Vec<(PathBuf, HashMap<String, String>)>);
-
-impl BbbProperties {
-    fn read(files: &[PathBuf]) -> BbbProperties {
-        BbbProperties(
-            files
-                .iter()
-                .filter_map(|p| {
-                    Some((
-                        p.clone(),
-                        parse_properties(&std::fs::read_to_string(p).ok()?),
-                    ))
-                })
-                .collect(),
-        )
-    }
-
-    fn get(&self, key: &str) -> Option<&str> {
-        self.get_with_file(key).map(|(v, _)| v)
-    }
-
-    /// The value of `key` and the file it came from.
-    fn get_with_file(&self, key: &str) -> Option<(&str, &Path)> {
-        self.0
-            .iter()
-            .find_map(|(p, m)| m.get(key).map(|v| (v.as_str(), p.as_path())))
-    }
-}
-
-/// Parses the subset of Java properties syntax BBB's files use: `key=value`,
-/// `key: value` or `key value`, `#`/`!` comments, backslash continuation lines
-/// and backslash escapes.
-fn parse_properties(text: &str) -> HashMap<String, String> {
-    let mut map = HashMap::new();
-    let mut logical = String::new();
-    for raw in text.lines() {
-        let line = raw.trim_start();
-        if logical.is_empty() && (line.is_empty() || line.starts_with('#') || line.starts_with('!'))
-        {
-            continue;
-        }
-        let backslashes = line.chars().rev().take_while(|c| *c == '\\').count();
-        if backslashes % 2 == 1 {
-            logical.push_str(&line[..line.len() - 1]);
-            continue;
-        }
-        logical.push_str(line);
-        let entry = std::mem::take(&mut logical);
-        let sep = entry
-            .char_indices()
-            .scan(false, |escaped, (i, c)| {
-                let was = *escaped;
-                *escaped = !was && c == '\\';
-                Some((i, c, was))
-            })
-            .find(|(_, c, was)| !was && matches!(c, '=' | ':' | ' ' | '\t'))
-            .map(|(i, _, _)| i);
-        let (key, value) = match sep {
-            Some(i) => {
-                let value = entry[i + 1..].trim_start();
-                let value = if entry[i..].starts_with([' ', '\t']) {
-                    value.strip_prefix(['=', ':']).unwrap_or(value).trim_start()
-                } else {
-                    value
-                };
-                (&entry[..i], value)
-            }
-            None => (entry.as_str(), ""),
-        };
-        map.insert(unescape(key), unescape(value));
-    }
-    map
-}
-
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('t') => out.push('\t'),
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some(other) => out.push(other),
-            None => {}
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -814,26 +596,5 @@ mod tests {
             .to_string();
         assert!(err.contains("missing.properties"), "{err}");
         std::fs::remove_dir_all(&dir).ok();
-    }
-
-    #[test]
-    fn properties_syntax() {
-        let p = parse_properties("a=1\nb : 2\nc 3\n! x\nd=long\\\n   value\ne=x\\=y\n");
-        assert_eq!(p["a"], "1");
-        assert_eq!(p["b"], "2");
-        assert_eq!(p["c"], "3");
-        assert_eq!(p["d"], "longvalue");
-        assert_eq!(p["e"], "x=y");
-    }
-
-    #[test]
-    fn hosts() {
-        assert_eq!(
-            url_host("https://bbb.example.com").as_deref(),
-            Some("bbb.example.com")
-        );
-        assert_eq!(url_host("http://u@h:80/x").as_deref(), Some("h"));
-        assert_eq!(url_host("http://[::1]:80/").as_deref(), Some("[::1]"));
-        assert_eq!(url_host("nonsense"), None);
     }
 }
