@@ -1,7 +1,8 @@
 //! The service's configuration: one typed [`Config`], read once at start from
 //! (highest first) the environment, a `KEY=value` file, BBB's own properties
-//! (secret and domain only) and the defaults below. It does no validation at
-//! run time and never logs the secret.
+//! (secret and domain only) and the defaults of the key table (`keys.rs`).
+//! This file is the glue: the types, and which key fills which field. It does
+//! no validation at run time and never logs the secret.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -9,47 +10,26 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod keys;
+mod parse;
 mod properties;
 mod sources;
 
+pub use parse::list;
+
 use crate::checksum::Algorithm;
 use crate::error::{Error, Result};
+use keys::AuthMode;
 use properties::{url_host, BbbProperties};
-use sources::{bad, Values};
+use sources::Values;
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_FILE: &str = "/etc/bigbluebutton/bbb-webhooks.conf";
 
-/// Every key: name, default (empty: unset) and what it means. `--help` prints
-/// this table; keys not in it are refused.
-pub const KEYS: &[(&str, &str, &str)] = &[
-    ("BBB_WEBHOOKS_REDIS_URL", "redis://127.0.0.1:6379", "Redis server with BBB's channels; hooks and queues are kept there"),
-    ("BBB_WEBHOOKS_API_BIND", "127.0.0.1:3005", "address the hooks API listens on"),
-    ("BBB_WEBHOOKS_API_PATH", "/bigbluebutton/api", "base path of the API calls"),
-    ("BBB_WEBHOOKS_SHARED_SECRET", "", "BBB's shared secret; unset: securitySalt from BBB's properties"),
-    ("BBB_WEBHOOKS_SERVER_DOMAIN", "", "domain sent with every callback; unset: host of bigbluebutton.web.serverURL"),
-    ("BBB_WEBHOOKS_BBB_PROPERTIES", "/etc/bigbluebutton/bbb-web.properties,/usr/share/bbb-web/WEB-INF/classes/bigbluebutton.properties", "BBB property files, first wins"),
-    ("BBB_WEBHOOKS_CHANNELS", "from-akka-apps-redis-channel,from-bbb-web-redis-channel,from-akka-apps-chat-redis-channel,from-akka-apps-pres-redis-channel,bigbluebutton:from-bbb-apps:meeting,bigbluebutton:from-bbb-apps:users,bigbluebutton:from-rap,bigbluebutton:events", "Redis channels to subscribe to"),
-    ("BBB_WEBHOOKS_API_CHECKSUM_ALGORITHMS", "sha1,sha256,sha384,sha512", "checksum algorithms the API accepts"),
-    ("BBB_WEBHOOKS_CALLBACK_AUTH", "checksum", "how callbacks authenticate: checksum (URL parameter) or bearer (Authorization header)"),
-    ("BBB_WEBHOOKS_CALLBACK_CHECKSUM_ALGORITHM", "sha1", "algorithm of the callback checksum"),
-    ("BBB_WEBHOOKS_PERMANENT_HOOKS", "", "callback URLs always registered, comma-separated; prefix one with raw: for raw events"),
-    ("BBB_WEBHOOKS_RETRY_INTERVALS_MS", "100,500,1000,2000,4000,8000,10000,30000,60000,60000,60000,60000", "waits between delivery attempts"),
-    ("BBB_WEBHOOKS_REQUEST_TIMEOUT_MS", "5000", "time limit of one callback request"),
-    ("BBB_WEBHOOKS_DELIVERY_WORKERS", "8", "threads that post callbacks"),
-    ("BBB_WEBHOOKS_MULTI_EVENT", "1", "most events sent in one callback request when a hook has a backlog"),
-    ("BBB_WEBHOOKS_MAX_QUEUE", "10000", "most events queued per hook; newer events are dropped (and counted) while it is full"),
-    ("BBB_WEBHOOKS_REMOVE_FAILED_HOOKS", "false", "remove a hook (not a permanent one) once its retry schedule is exhausted, as the Node.js application did"),
-    ("BBB_WEBHOOKS_MAX_REDIRECTS", "0", "redirects a callback request follows; 0: a redirect is a failed delivery"),
-    ("BBB_WEBHOOKS_INCLUDE_EVENTS", "", "event ids delivered, comma-separated; unset: all"),
-    ("BBB_WEBHOOKS_EXCLUDE_EVENTS", "", "event ids never delivered, comma-separated"),
-    ("BBB_WEBHOOKS_MEETING_TTL_SECS", "604800", "a meeting's ID mappings are forgotten after this long without events"),
-    ("BBB_WEBHOOKS_API_MAX_REQUEST_BYTES", "16384", "largest API request: its URL, its headers and its body each"),
-    ("BBB_WEBHOOKS_MAX_HOOKS", "10000", "most hooks that can be registered"),
-    ("BBB_WEBHOOKS_GET_RAW", "true", "whether hooks may ask for raw events (getRaw)"),
-    ("BBB_WEBHOOKS_LOG_LEVEL", "info", "off, error, warn, info, debug or trace"),
-    ("BBB_WEBHOOKS_METRICS_BIND", "", "address of the Prometheus endpoint GET /metrics, e.g. 127.0.0.1:3006; unset: off"),
-];
+/// Every key as (name, default, help); an empty default means unset.
+/// `--help` prints them; keys not here are refused. Derived from the key
+/// table, which also holds each key's parser.
+pub const KEYS: &[(&str, &str, &str)] = &keys::TRIPLES;
 
 /// BBB's shared secret. Its `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]
@@ -87,59 +67,60 @@ pub struct PermanentHook {
     pub raw: bool,
 }
 
-/// The whole configuration, typed.
+/// The whole configuration, typed. Each field says its key and that key's
+/// default (a test checks them against the key table).
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// `BBB_WEBHOOKS_REDIS_URL`.
+    /// Redis with BBB's channels: `BBB_WEBHOOKS_REDIS_URL`, default `redis://127.0.0.1:6379`.
     pub redis_url: String,
-    /// `BBB_WEBHOOKS_API_BIND`.
+    /// The API's address: `BBB_WEBHOOKS_API_BIND`, default `127.0.0.1:3005`.
     pub api_bind: SocketAddr,
-    /// `BBB_WEBHOOKS_API_PATH`, without a trailing slash.
+    /// Base path of the API, without a trailing slash: `BBB_WEBHOOKS_API_PATH`, default `/bigbluebutton/api`.
     pub api_path: String,
-    /// `BBB_WEBHOOKS_SHARED_SECRET` or BBB's `securitySalt`.
+    /// `BBB_WEBHOOKS_SHARED_SECRET`, unset by default: then BBB's `securitySalt`.
     pub secret: Secret,
     /// Where the secret was found (a key and its origin, or a property
     /// file), for messages that must not show the secret itself.
     pub secret_origin: String,
-    /// `BBB_WEBHOOKS_SERVER_DOMAIN` or the host of BBB's server URL.
+    /// `BBB_WEBHOOKS_SERVER_DOMAIN`, unset by default: then the host of BBB's `bigbluebutton.web.serverURL`, read from the files of `BBB_WEBHOOKS_BBB_PROPERTIES`, default `/etc/bigbluebutton/bbb-web.properties,/usr/share/bbb-web/WEB-INF/classes/bigbluebutton.properties`.
     pub server_domain: String,
-    /// `BBB_WEBHOOKS_CHANNELS`.
+    /// Never empty: `BBB_WEBHOOKS_CHANNELS`, default `from-akka-apps-redis-channel,from-bbb-web-redis-channel,from-akka-apps-chat-redis-channel,from-akka-apps-pres-redis-channel,bigbluebutton:from-bbb-apps:meeting,bigbluebutton:from-bbb-apps:users,bigbluebutton:from-rap,bigbluebutton:events`.
     pub channels: Vec<String>,
-    /// `BBB_WEBHOOKS_API_CHECKSUM_ALGORITHMS`.
+    /// Never empty: `BBB_WEBHOOKS_API_CHECKSUM_ALGORITHMS`, default `sha1,sha256,sha384,sha512`.
     pub api_algorithms: Vec<Algorithm>,
-    /// `BBB_WEBHOOKS_CALLBACK_AUTH` with `BBB_WEBHOOKS_CALLBACK_CHECKSUM_ALGORITHM`.
+    /// `BBB_WEBHOOKS_CALLBACK_AUTH`, default `checksum`, with `BBB_WEBHOOKS_CALLBACK_CHECKSUM_ALGORITHM`, default `sha1`.
     pub callback_auth: CallbackAuth,
-    /// `BBB_WEBHOOKS_PERMANENT_HOOKS`.
+    /// `BBB_WEBHOOKS_PERMANENT_HOOKS`, unset by default.
     pub permanent_hooks: Vec<PermanentHook>,
-    /// `BBB_WEBHOOKS_RETRY_INTERVALS_MS`; never empty.
+    /// Never empty: `BBB_WEBHOOKS_RETRY_INTERVALS_MS`, default `100,500,1000,2000,4000,8000,10000,30000,60000,60000,60000,60000`.
     pub retry_intervals: Vec<Duration>,
-    /// `BBB_WEBHOOKS_REQUEST_TIMEOUT_MS`.
+    /// `BBB_WEBHOOKS_REQUEST_TIMEOUT_MS`, default `5000`.
     pub request_timeout: Duration,
-    /// `BBB_WEBHOOKS_DELIVERY_WORKERS`, at least 1.
+    /// 1 to 1024: `BBB_WEBHOOKS_DELIVERY_WORKERS`, default `8`.
     pub delivery_workers: usize,
-    /// `BBB_WEBHOOKS_MULTI_EVENT`, at least 1.
+    /// 1 to 1000: `BBB_WEBHOOKS_MULTI_EVENT`, default `1`.
     pub multi_event: usize,
-    /// `BBB_WEBHOOKS_MAX_QUEUE`, at least 1.
+    /// At least 1: `BBB_WEBHOOKS_MAX_QUEUE`, default `10000`.
     pub max_queue: usize,
-    /// `BBB_WEBHOOKS_REMOVE_FAILED_HOOKS`.
+    /// `BBB_WEBHOOKS_REMOVE_FAILED_HOOKS`, default `false`.
     pub remove_failed_hooks: bool,
-    /// `BBB_WEBHOOKS_MAX_REDIRECTS`.
+    /// 0 to 20: `BBB_WEBHOOKS_MAX_REDIRECTS`, default `0`.
     pub max_redirects: u32,
-    /// `BBB_WEBHOOKS_INCLUDE_EVENTS`, lower-case; empty: all.
+    /// Lower-case; empty: all: `BBB_WEBHOOKS_INCLUDE_EVENTS`, unset by default.
     pub include_events: Vec<String>,
-    /// `BBB_WEBHOOKS_EXCLUDE_EVENTS`, lower-case.
+    /// Lower-case: `BBB_WEBHOOKS_EXCLUDE_EVENTS`, unset by default.
     pub exclude_events: Vec<String>,
-    /// `BBB_WEBHOOKS_MEETING_TTL_SECS`.
+    /// `BBB_WEBHOOKS_MEETING_TTL_SECS`, default `604800`.
     pub meeting_ttl: Duration,
-    /// `BBB_WEBHOOKS_API_MAX_REQUEST_BYTES`.
+    /// At least 1024: `BBB_WEBHOOKS_API_MAX_REQUEST_BYTES`, default `16384`.
     pub api_max_request_bytes: usize,
-    /// `BBB_WEBHOOKS_MAX_HOOKS`.
+    /// At least 1: `BBB_WEBHOOKS_MAX_HOOKS`, default `10000`.
     pub max_hooks: usize,
-    /// `BBB_WEBHOOKS_GET_RAW`.
+    /// `BBB_WEBHOOKS_GET_RAW`, default `true`.
     pub get_raw: bool,
-    /// `BBB_WEBHOOKS_LOG_LEVEL`.
+    /// `BBB_WEBHOOKS_LOG_LEVEL`, default `info`.
     pub log_level: log::LevelFilter,
-    /// `BBB_WEBHOOKS_METRICS_BIND`; `None`: no metrics endpoint.
+    /// `None`: no metrics endpoint: `BBB_WEBHOOKS_METRICS_BIND`, unset by default.
     pub metrics_bind: Option<SocketAddr>,
 }
 
@@ -155,42 +136,19 @@ impl Config {
         Config::from_values(&Values::read(env, file.as_deref())?)
     }
 
+    /// Each field from its key, in the order the keys are checked (the first
+    /// bad value is the one reported).
     fn from_values(v: &Values) -> Result<Config> {
-        let (redis_url, origin) = v.req("BBB_WEBHOOKS_REDIS_URL");
-        if !(redis_url.starts_with("redis://") || redis_url.starts_with("unix://")) {
-            return Err(bad(
-                "BBB_WEBHOOKS_REDIS_URL",
-                origin,
-                redis_url,
-                "a redis:// or unix:// URL",
-            ));
-        }
-        let api_bind = v.parse(
-            "BBB_WEBHOOKS_API_BIND",
-            "an address like 127.0.0.1:3005",
-            |s| s.parse().ok(),
-        )?;
-        let (path, origin) = v.req("BBB_WEBHOOKS_API_PATH");
-        if !path.starts_with('/') || path.contains(['?', '#', ' ']) {
-            return Err(bad(
-                "BBB_WEBHOOKS_API_PATH",
-                origin,
-                path,
-                "a path starting with /",
-            ));
-        }
-        let api_path = path.trim_end_matches('/').to_owned();
-
-        let props_files: Vec<PathBuf> = list(v.req("BBB_WEBHOOKS_BBB_PROPERTIES").0)
-            .into_iter()
-            .map(PathBuf::from)
-            .collect();
+        let redis_url = v.parse(&keys::REDIS_URL)?;
+        let api_bind = v.parse(&keys::API_BIND)?;
+        let api_path = v.parse(&keys::API_PATH)?;
+        let props_files = v.parse(&keys::BBB_PROPERTIES)?;
         let props = BbbProperties::read(&props_files);
-        let (secret, secret_origin) = match v.get("BBB_WEBHOOKS_SHARED_SECRET") {
-            Some((s, origin)) => (
-                Secret::new(s),
-                format!("BBB_WEBHOOKS_SHARED_SECRET from {origin}"),
-            ),
+        let (secret, secret_origin) = match v.parse(&keys::SHARED_SECRET)? {
+            Some(s) => {
+                let origin = v.origin(&keys::SHARED_SECRET)?;
+                (s, format!("{} from {origin}", keys::SHARED_SECRET.name))
+            }
             None => match props.get_with_file("securitySalt") {
                 Some((s, file)) if !s.is_empty() => (
                     Secret::new(s),
@@ -198,164 +156,35 @@ impl Config {
                 ),
                 _ => {
                     return Err(Error::Config(format!(
-                        "no shared secret: BBB_WEBHOOKS_SHARED_SECRET is unset and no securitySalt was found in {}",
+                        "no shared secret: {} is unset and no securitySalt was found in {}",
+                        keys::SHARED_SECRET.name,
                         describe_files(&props_files)
                     )))
                 }
             },
         };
-        let server_domain = match v.get("BBB_WEBHOOKS_SERVER_DOMAIN") {
-            Some((d, _)) => d.to_owned(),
+        let server_domain = match v.parse(&keys::SERVER_DOMAIN)? {
+            Some(d) => d,
             None => match props.get("bigbluebutton.web.serverURL").and_then(url_host) {
                 Some(h) => h,
                 None => {
                     return Err(Error::Config(format!(
-                        "no server domain: BBB_WEBHOOKS_SERVER_DOMAIN is unset and no bigbluebutton.web.serverURL was found in {}",
+                        "no server domain: {} is unset and no bigbluebutton.web.serverURL was found in {}",
+                        keys::SERVER_DOMAIN.name,
                         describe_files(&props_files)
                     )))
                 }
             },
         };
-
-        let channels = list(v.req("BBB_WEBHOOKS_CHANNELS").0);
-        if channels.is_empty() {
-            return Err(Error::Config(
-                "BBB_WEBHOOKS_CHANNELS names no channel".into(),
-            ));
-        }
-        let api_algorithms = v.parse(
-            "BBB_WEBHOOKS_API_CHECKSUM_ALGORITHMS",
-            "a comma list of sha1, sha256, sha384, sha512",
-            |s| {
-                list(s)
-                    .iter()
-                    .map(|a| Algorithm::from_name(a))
-                    .collect::<Option<Vec<_>>>()
-                    .filter(|l| !l.is_empty())
-            },
-        )?;
-        let algorithm = v.parse(
-            "BBB_WEBHOOKS_CALLBACK_CHECKSUM_ALGORITHM",
-            "one of sha1, sha256, sha384, sha512",
-            Algorithm::from_name,
-        )?;
-        let callback_auth = v.parse(
-            "BBB_WEBHOOKS_CALLBACK_AUTH",
-            "checksum or bearer",
-            |s| match s.to_ascii_lowercase().as_str() {
-                "checksum" => Some(CallbackAuth::Checksum(algorithm)),
-                "bearer" => Some(CallbackAuth::Bearer),
-                _ => None,
-            },
-        )?;
-        let permanent_hooks = match v.get("BBB_WEBHOOKS_PERMANENT_HOOKS") {
-            None => Vec::new(),
-            Some((s, origin)) => list(s)
-                .into_iter()
-                .map(|entry| {
-                    let (raw, url) = match entry.strip_prefix("raw:") {
-                        Some(url) => (true, url.trim().to_owned()),
-                        None => (false, entry.clone()),
-                    };
-                    if crate::hooks::valid_callback_url(&url) {
-                        Ok(PermanentHook { url, raw })
-                    } else {
-                        Err(bad(
-                            "BBB_WEBHOOKS_PERMANENT_HOOKS",
-                            origin,
-                            &entry,
-                            "an absolute http(s) URL",
-                        ))
-                    }
-                })
-                .collect::<Result<Vec<_>>>()?,
-        };
-        let retry_intervals = v.parse(
-            "BBB_WEBHOOKS_RETRY_INTERVALS_MS",
-            "a non-empty comma list of milliseconds",
-            |s| {
-                let l = list(s)
-                    .iter()
-                    .map(|n| n.parse::<u64>().ok().map(Duration::from_millis))
-                    .collect::<Option<Vec<_>>>()?;
-                Some(l).filter(|l| !l.is_empty())
-            },
-        )?;
-        let request_timeout = v.parse(
-            "BBB_WEBHOOKS_REQUEST_TIMEOUT_MS",
-            "a number of milliseconds from 1",
-            |s| {
-                s.parse::<u64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .map(Duration::from_millis)
-            },
-        )?;
-        let delivery_workers = v.parse(
-            "BBB_WEBHOOKS_DELIVERY_WORKERS",
-            "a number from 1 to 1024",
-            |s| s.parse::<usize>().ok().filter(|n| (1..=1024).contains(n)),
-        )?;
-        let multi_event = v.parse("BBB_WEBHOOKS_MULTI_EVENT", "a number from 1 to 1000", |s| {
-            s.parse::<usize>().ok().filter(|n| (1..=1000).contains(n))
-        })?;
-        let max_queue = v.parse("BBB_WEBHOOKS_MAX_QUEUE", "a number from 1", |s| {
-            s.parse::<usize>().ok().filter(|n| *n > 0)
-        })?;
-        let remove_failed_hooks = v.parse(
-            "BBB_WEBHOOKS_REMOVE_FAILED_HOOKS",
-            "true or false",
-            parse_bool,
-        )?;
-        let max_redirects =
-            v.parse("BBB_WEBHOOKS_MAX_REDIRECTS", "a number from 0 to 20", |s| {
-                s.parse::<u32>().ok().filter(|n| *n <= 20)
-            })?;
-        let lower_list = |key: &str| -> Vec<String> {
-            list(v.get(key).map_or("", |(s, _)| s))
-                .into_iter()
-                .map(|e| e.to_lowercase())
-                .collect()
-        };
-        let include_events = lower_list("BBB_WEBHOOKS_INCLUDE_EVENTS");
-        let exclude_events = lower_list("BBB_WEBHOOKS_EXCLUDE_EVENTS");
-        let meeting_ttl = v.parse(
-            "BBB_WEBHOOKS_MEETING_TTL_SECS",
-            "a number of seconds from 1",
-            |s| {
-                s.parse::<u64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .map(Duration::from_secs)
-            },
-        )?;
-        let api_max_request_bytes = v.parse(
-            "BBB_WEBHOOKS_API_MAX_REQUEST_BYTES",
-            "a number of bytes from 1024",
-            |s| s.parse::<usize>().ok().filter(|n| *n >= 1024),
-        )?;
-        let max_hooks = v.parse("BBB_WEBHOOKS_MAX_HOOKS", "a number from 1", |s| {
-            s.parse::<usize>().ok().filter(|n| *n > 0)
-        })?;
-        let get_raw = v.parse("BBB_WEBHOOKS_GET_RAW", "true or false", parse_bool)?;
-        let log_level = v.parse(
-            "BBB_WEBHOOKS_LOG_LEVEL",
-            "one of off, error, warn, info, debug, trace",
-            |s| s.parse().ok(),
-        )?;
-        let metrics_bind = match v.get("BBB_WEBHOOKS_METRICS_BIND") {
-            None => None,
-            Some((s, origin)) => Some(s.parse().map_err(|_| {
-                bad(
-                    "BBB_WEBHOOKS_METRICS_BIND",
-                    origin,
-                    s,
-                    "an address like 127.0.0.1:3006",
-                )
-            })?),
+        let channels = v.parse(&keys::CHANNELS)?;
+        let api_algorithms = v.parse(&keys::API_CHECKSUM_ALGORITHMS)?;
+        let algorithm = v.parse(&keys::CALLBACK_CHECKSUM_ALGORITHM)?;
+        let callback_auth = match v.parse(&keys::CALLBACK_AUTH)? {
+            AuthMode::Checksum => CallbackAuth::Checksum(algorithm),
+            AuthMode::Bearer => CallbackAuth::Bearer,
         };
         Ok(Config {
-            redis_url: redis_url.to_owned(),
+            redis_url,
             api_bind,
             api_path,
             secret,
@@ -364,22 +193,22 @@ impl Config {
             channels,
             api_algorithms,
             callback_auth,
-            permanent_hooks,
-            retry_intervals,
-            request_timeout,
-            delivery_workers,
-            multi_event,
-            max_queue,
-            remove_failed_hooks,
-            max_redirects,
-            include_events,
-            exclude_events,
-            meeting_ttl,
-            api_max_request_bytes,
-            max_hooks,
-            get_raw,
-            log_level,
-            metrics_bind,
+            permanent_hooks: v.parse(&keys::PERMANENT_HOOKS)?,
+            retry_intervals: v.parse(&keys::RETRY_INTERVALS_MS)?,
+            request_timeout: v.parse(&keys::REQUEST_TIMEOUT_MS)?,
+            delivery_workers: v.parse(&keys::DELIVERY_WORKERS)?,
+            multi_event: v.parse(&keys::MULTI_EVENT)?,
+            max_queue: v.parse(&keys::MAX_QUEUE)?,
+            remove_failed_hooks: v.parse(&keys::REMOVE_FAILED_HOOKS)?,
+            max_redirects: v.parse(&keys::MAX_REDIRECTS)?,
+            include_events: v.parse(&keys::INCLUDE_EVENTS)?,
+            exclude_events: v.parse(&keys::EXCLUDE_EVENTS)?,
+            meeting_ttl: v.parse(&keys::MEETING_TTL_SECS)?,
+            api_max_request_bytes: v.parse(&keys::API_MAX_REQUEST_BYTES)?,
+            max_hooks: v.parse(&keys::MAX_HOOKS)?,
+            get_raw: v.parse(&keys::GET_RAW)?,
+            log_level: v.parse(&keys::LOG_LEVEL)?,
+            metrics_bind: v.parse(&keys::METRICS_BIND)?,
         })
     }
 
@@ -393,14 +222,15 @@ impl Config {
     /// The text `--help` prints after the usage line: every key with its default.
     pub fn keys_help() -> String {
         let mut s = String::new();
-        for (key, default, what) in KEYS {
+        for k in keys::TABLE {
+            let default = if k.default.is_empty() {
+                "(unset)"
+            } else {
+                k.default
+            };
             s.push_str(&format!(
-                "  {key}\n      {what}\n      default: {}\n",
-                if default.is_empty() {
-                    "(unset)"
-                } else {
-                    default
-                }
+                "  {}\n      {}\n      default: {default}\n",
+                k.name, k.help
             ));
         }
         s
@@ -410,26 +240,9 @@ impl Config {
 fn describe_files(files: &[PathBuf]) -> String {
     let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
     if names.is_empty() {
-        "no property file (BBB_WEBHOOKS_BBB_PROPERTIES is empty)".into()
+        format!("no property file ({} is empty)", keys::BBB_PROPERTIES.name)
     } else {
         names.join(" and ")
-    }
-}
-
-/// Splits a comma list, trimming entries and dropping empty ones.
-pub fn list(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-fn parse_bool(s: &str) -> Option<bool> {
-    match s.to_ascii_lowercase().as_str() {
-        "true" | "yes" | "on" | "1" => Some(true),
-        "false" | "no" | "off" | "0" => Some(false),
-        _ => None,
     }
 }
 
@@ -518,50 +331,6 @@ mod tests {
         let mut pairs = BASE.to_vec();
         pairs.push(("BBB_WEBHOOKS_PERMANENT_HOOKS", "ftp://x"));
         assert!(load(&pairs).is_err());
-    }
-
-    #[test]
-    fn file_values_and_env_precedence() {
-        let dir = std::env::temp_dir().join(format!("bbbwh-cfg-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("tmp dir");
-        let file = dir.join("a.conf");
-        std::fs::write(
-            &file,
-            "# comment\n\nBBB_WEBHOOKS_DELIVERY_WORKERS=3\nBBB_WEBHOOKS_CALLBACK_AUTH=\"bearer\"\nBBB_WEBHOOKS_PERMANENT_HOOKS=http://a/x, raw:https://b/y\n",
-        )
-        .expect("write");
-        let c = Config::load(&env(&BASE), Some(&file)).expect("file loads");
-        assert_eq!(c.delivery_workers, 3);
-        assert_eq!(c.callback_auth, CallbackAuth::Bearer);
-        assert_eq!(
-            c.permanent_hooks,
-            vec![
-                PermanentHook {
-                    url: "http://a/x".into(),
-                    raw: false
-                },
-                PermanentHook {
-                    url: "https://b/y".into(),
-                    raw: true
-                }
-            ]
-        );
-        let mut pairs = BASE.to_vec();
-        pairs.push(("BBB_WEBHOOKS_DELIVERY_WORKERS", "5"));
-        let c = Config::load(&env(&pairs), Some(&file)).expect("env wins");
-        assert_eq!(c.delivery_workers, 5);
-
-        std::fs::write(&file, "BBB_WEBHOOKS_DELIVERY_WORKERS=0\n").expect("write");
-        let e = Config::load(&env(&BASE), Some(&file))
-            .expect_err("bad file value")
-            .to_string();
-        assert!(e.contains("a.conf, line 1"), "{e}");
-        std::fs::write(&file, "NOT_A_KEY=1\n").expect("write");
-        let e = Config::load(&env(&BASE), Some(&file))
-            .expect_err("unknown")
-            .to_string();
-        assert!(e.contains("NOT_A_KEY"), "{e}");
-        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

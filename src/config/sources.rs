@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::KEYS;
+use super::keys;
+use super::parse::Key;
 use crate::error::{Error, Result};
 
 /// Where a value came from, for error messages.
@@ -37,10 +38,9 @@ impl Values {
     /// counts as absent.
     pub(super) fn read(env: &HashMap<String, String>, file: Option<&Path>) -> Result<Values> {
         let mut values = Values(HashMap::new());
-        for (key, default, _) in KEYS {
-            values
-                .0
-                .insert(key, ((*default).to_owned(), Origin::Default));
+        for k in keys::TABLE {
+            let default = (k.default.to_owned(), Origin::Default);
+            values.0.insert(k.name, default);
         }
         if let Some(path) = file {
             let text = std::fs::read_to_string(path).map_err(|e| {
@@ -77,38 +77,37 @@ impl Values {
         Ok(values)
     }
 
-    /// The value of `key` (empty counts as unset, then `None`).
-    pub(super) fn get(&self, key: &str) -> Option<(&str, &Origin)> {
-        self.0
-            .get(key)
-            .map(|(v, o)| (v.trim(), o))
-            .filter(|(v, _)| !v.is_empty())
+    /// The trimmed value of key `name` ("" when unset) and where it came
+    /// from. Err: the key is not in the table, a bug that fails every load.
+    fn lookup(&self, name: &str) -> Result<(&str, &Origin)> {
+        let (value, origin) = self
+            .0
+            .get(name)
+            .ok_or_else(|| Error::Config(format!("{name} is missing from the key table")))?;
+        Ok((value.trim(), origin))
     }
 
-    /// The value of a key that has a default.
-    pub(super) fn req(&self, key: &str) -> (&str, &Origin) {
-        self.get(key).unwrap_or(("", &Origin::Default))
+    /// The value of `key`, parsed by its own parser; an error names the
+    /// key, where the value came from and what was wrong with it.
+    pub(super) fn parse<T>(&self, key: &Key<T>) -> Result<T> {
+        let (value, origin) = self.lookup(key.name)?;
+        (key.parse)(value).map_err(|part| bad(key.name, origin, part, key.expects))
     }
 
-    /// Parses a key with `parse`, naming key and origin on failure.
-    pub(super) fn parse<T>(
-        &self,
-        key: &str,
-        what: &str,
-        parse: impl Fn(&str) -> Option<T>,
-    ) -> Result<T> {
-        let (v, origin) = self.req(key);
-        parse(v).ok_or_else(|| bad(key, origin, v, what))
+    /// Where the value of `key` came from.
+    pub(super) fn origin<T>(&self, key: &Key<T>) -> Result<&Origin> {
+        Ok(self.lookup(key.name)?.1)
     }
 }
-pub(super) fn bad(key: &str, origin: &Origin, value: &str, what: &str) -> Error {
+
+fn bad(key: &str, origin: &Origin, value: &str, what: &str) -> Error {
     Error::Config(format!(
         "{key} (from {origin}) has the value {value:?}, which is not {what}"
     ))
 }
 
 fn canonical_key(key: &str) -> Option<&'static str> {
-    KEYS.iter().map(|(k, _, _)| *k).find(|k| *k == key)
+    keys::find(key).map(|k| k.name)
 }
 
 /// Parses a systemd-`EnvironmentFile`-style text: `KEY=value` lines, `#` or `;`
@@ -139,7 +138,13 @@ pub(super) fn parse_env_file(text: &str, path: &Path) -> Result<Vec<(usize, Stri
 
 #[cfg(test)]
 mod tests {
+    use super::super::{CallbackAuth, Config, PermanentHook};
     use super::*;
+
+    const BASE: [(&str, &str); 2] = [
+        ("BBB_WEBHOOKS_SHARED_SECRET", "s3cret"),
+        ("BBB_WEBHOOKS_SERVER_DOMAIN", "bbb.example.com"),
+    ];
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs
@@ -194,7 +199,10 @@ mod tests {
             ("PATH", "/bin"),
         ]);
         let v = Values::read(&e, Some(&file)).expect("reads");
-        let shown = |key| v.get(key).map(|(v, o)| format!("{v} from {o}"));
+        let shown = |key| {
+            let (v, o) = v.lookup(key).expect("a key of the table");
+            Some(format!("{v} from {o}")).filter(|_| !v.is_empty())
+        };
         assert_eq!(
             shown("BBB_WEBHOOKS_MAX_QUEUE").as_deref(),
             Some(format!("5 from {}, line 1", file.display()).as_str())
@@ -250,5 +258,49 @@ mod tests {
         if let Some(dir) = file.parent() {
             std::fs::remove_dir_all(dir).ok();
         }
+    }
+
+    #[test]
+    fn file_values_and_env_precedence() {
+        let dir = std::env::temp_dir().join(format!("bbbwh-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("tmp dir");
+        let file = dir.join("a.conf");
+        std::fs::write(
+            &file,
+            "# comment\n\nBBB_WEBHOOKS_DELIVERY_WORKERS=3\nBBB_WEBHOOKS_CALLBACK_AUTH=\"bearer\"\nBBB_WEBHOOKS_PERMANENT_HOOKS=http://a/x, raw:https://b/y\n",
+        )
+        .expect("write");
+        let c = Config::load(&env(&BASE), Some(&file)).expect("file loads");
+        assert_eq!(c.delivery_workers, 3);
+        assert_eq!(c.callback_auth, CallbackAuth::Bearer);
+        assert_eq!(
+            c.permanent_hooks,
+            vec![
+                PermanentHook {
+                    url: "http://a/x".into(),
+                    raw: false
+                },
+                PermanentHook {
+                    url: "https://b/y".into(),
+                    raw: true
+                }
+            ]
+        );
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BBB_WEBHOOKS_DELIVERY_WORKERS", "5"));
+        let c = Config::load(&env(&pairs), Some(&file)).expect("env wins");
+        assert_eq!(c.delivery_workers, 5);
+
+        std::fs::write(&file, "BBB_WEBHOOKS_DELIVERY_WORKERS=0\n").expect("write");
+        let e = Config::load(&env(&BASE), Some(&file))
+            .expect_err("bad file value")
+            .to_string();
+        assert!(e.contains("a.conf, line 1"), "{e}");
+        std::fs::write(&file, "NOT_A_KEY=1\n").expect("write");
+        let e = Config::load(&env(&BASE), Some(&file))
+            .expect_err("unknown")
+            .to_string();
+        assert!(e.contains("NOT_A_KEY"), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
