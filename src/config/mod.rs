@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod docs;
 mod keys;
 mod parse;
 mod properties;
@@ -221,19 +222,7 @@ impl Config {
 
     /// The text `--help` prints after the usage line: every key with its default.
     pub fn keys_help() -> String {
-        let mut s = String::new();
-        for k in keys::TABLE {
-            let default = if k.default.is_empty() {
-                "(unset)"
-            } else {
-                k.default
-            };
-            s.push_str(&format!(
-                "  {}\n      {}\n      default: {default}\n",
-                k.name, k.help
-            ));
-        }
-        s
+        docs::help()
     }
 }
 
