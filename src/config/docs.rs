@@ -1,6 +1,7 @@
 //! What people read of the key table, rendered from it: the keys part of
-//! `--help`. Its tests check that the shipped conffile and the docs of
-//! `Config`'s fields agree with the table. It parses no value.
+//! `--help` and the settings table of `docs/configuration.md`. Its tests check
+//! that the shipped conffile, that file and the docs of `Config`'s fields
+//! agree with the table. It parses no value.
 
 use super::keys::TABLE;
 
@@ -18,6 +19,20 @@ pub(super) fn help() -> String {
             "  {}\n      {}\n      default: {default}\n",
             k.name, k.help
         ));
+    }
+    s
+}
+
+/// The settings table of `docs/configuration.md`, in Markdown.
+pub(super) fn markdown_table() -> String {
+    let mut s = String::from("| key | default | meaning |\n|---|---|---|\n");
+    for k in TABLE {
+        let default = if k.default.is_empty() {
+            "unset".to_owned()
+        } else {
+            format!("`{}`", k.default)
+        };
+        s.push_str(&format!("| `{}` | {default} | {} |\n", k.name, k.help));
     }
     s
 }
@@ -52,6 +67,34 @@ mod tests {
             assert!(help.contains(&entry), "{entry:?} in --help");
         }
         assert_eq!(help.lines().count(), 3 * TABLE.len());
+    }
+
+    #[test]
+    fn the_docs_table_is_the_rendered_one() {
+        let (path, text) = repo_file("docs/configuration.md");
+        let mut lines = text.lines().skip_while(|l| l.trim() != "## Settings");
+        assert!(
+            lines.next().is_some(),
+            "{} has a ## Settings heading",
+            path.display()
+        );
+        let table: String = lines
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        for k in TABLE {
+            let default = Some(k.default).filter(|d| !d.is_empty());
+            let cell = default.map_or("unset".to_owned(), |d| format!("`{d}`"));
+            let row = format!("| `{}` | {cell} |", k.name);
+            assert!(table.contains(&row), "{} lists {row}", path.display());
+        }
+        assert_eq!(
+            table,
+            markdown_table(),
+            "the table under ## Settings in {} (left) must be the one rendered from the key table (right)",
+            path.display()
+        );
     }
 
     /// The `KEY=value` lines of the conffile, commented out (`#KEY=value`:

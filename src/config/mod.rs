@@ -224,6 +224,12 @@ impl Config {
     pub fn keys_help() -> String {
         docs::help()
     }
+
+    /// The settings table of `docs/configuration.md`, in Markdown, rendered
+    /// from the key table (a test keeps the file equal to it).
+    pub fn settings_table() -> String {
+        docs::markdown_table()
+    }
 }
 
 fn describe_files(files: &[PathBuf]) -> String {
