@@ -57,7 +57,7 @@ fn run() -> Result<bool> {
         if arg == "--config" {
             let f = args
                 .next()
-                .ok_or_else(|| Error::Config("--config needs a file".into()))?;
+                .ok_or_else(|| Error::Usage("--config needs a file".into()))?;
             config_file = Some(PathBuf::from(f));
         } else if let Some(f) = arg.strip_prefix("--config=") {
             config_file = Some(PathBuf::from(f));
@@ -76,7 +76,7 @@ fn run() -> Result<bool> {
                 }
                 name if admin::COMMANDS.contains(&name) => command = Some((arg, Vec::new())),
                 other => {
-                    return Err(Error::Config(format!(
+                    return Err(Error::Usage(format!(
                         "unknown argument {other:?} (see --help)"
                     )))
                 }

@@ -44,7 +44,7 @@ impl Verdict {
 pub fn run(args: &[String], config: &Config) -> Result<bool> {
     let args = Args::parse(args, &["port"], &[])?;
     if let Some(extra) = args.positional.first() {
-        return Err(Error::Config(format!(
+        return Err(Error::Usage(format!(
             "unexpected argument {extra:?} (see --help)"
         )));
     }
@@ -52,7 +52,7 @@ pub fn run(args: &[String], config: &Config) -> Result<bool> {
         None => PORT,
         Some(p) => p
             .parse()
-            .map_err(|_| Error::Config(format!("--port {p:?} is not a port number")))?,
+            .map_err(|_| Error::Usage(format!("--port {p:?} is not a port number")))?,
     };
     let bind = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let mode = match config.callback_auth {

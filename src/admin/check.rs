@@ -31,7 +31,7 @@ impl Report {
 
 pub fn run(args: &[String], ctx: &Context) -> Result<bool> {
     if let Some(extra) = args.first() {
-        return Err(Error::Config(format!(
+        return Err(Error::Usage(format!(
             "unexpected argument {extra:?} (see --help)"
         )));
     }

@@ -17,7 +17,7 @@ pub fn run(args: &[String], config: &Config) -> Result<bool> {
     let sub = pos.next();
     let arg = pos.next();
     if let Some(extra) = pos.next() {
-        return Err(Error::Config(format!(
+        return Err(Error::Usage(format!(
             "unexpected argument {extra:?} (see --help)"
         )));
     }
@@ -48,8 +48,8 @@ pub fn run(args: &[String], config: &Config) -> Result<bool> {
             "hooks/destroy"
         }
         _ => {
-            return Err(Error::Config(
-                "usage: hooks list [--meeting ID] | hooks create CALLBACK_URL [--meeting ID] [--events ID,ID] [--raw] | hooks destroy HOOK_ID".into(),
+            return Err(Error::Usage(
+                "hooks list [--meeting ID] | hooks create CALLBACK_URL [--meeting ID] [--events ID,ID] [--raw] | hooks destroy HOOK_ID".into(),
             ))
         }
     };

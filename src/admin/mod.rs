@@ -55,7 +55,7 @@ pub fn run(name: &str, args: &[String], ctx: &Context) -> Result<bool> {
         "test-event" => test_event::run(args, &ctx.config()?),
         "catch" => catch::run(args, &ctx.config()?),
         "check" => check::run(args, ctx),
-        other => Err(Error::Config(format!(
+        other => Err(Error::Usage(format!(
             "unknown command {other:?} (see --help)"
         ))),
     }
@@ -142,13 +142,13 @@ impl Args {
                         None => it
                             .next()
                             .cloned()
-                            .ok_or_else(|| Error::Config(format!("--{name} needs a value")))?,
+                            .ok_or_else(|| Error::Usage(format!("--{name} needs a value")))?,
                     };
                     out.options.push((name.to_owned(), Some(v)));
                 } else if flags.contains(&name) && inline.is_none() {
                     out.options.push((name.to_owned(), None));
                 } else {
-                    return Err(Error::Config(format!("unknown option {a:?} (see --help)")));
+                    return Err(Error::Usage(format!("unknown option {a:?} (see --help)")));
                 }
             } else {
                 out.positional.push(a.clone());

@@ -12,7 +12,7 @@ pub fn run(args: &[String], config: &Config) -> Result<bool> {
     let args = Args::parse(args, &["algorithm"], &[])?;
     let alg = match args.value("algorithm") {
         Some(name) => Algorithm::from_name(name).ok_or_else(|| {
-            Error::Config(format!(
+            Error::Usage(format!(
                 "unknown algorithm {name:?}: use sha1, sha256, sha384 or sha512"
             ))
         })?,
@@ -29,7 +29,7 @@ pub fn run(args: &[String], config: &Config) -> Result<bool> {
         );
     }
     let Some((call, rest)) = args.positional.split_first() else {
-        return Err(Error::Config(
+        return Err(Error::Usage(
             "sign needs a call, e.g. sign hooks/list (see --help)".into(),
         ));
     };
@@ -38,7 +38,7 @@ pub fn run(args: &[String], config: &Config) -> Result<bool> {
         .map(|p| {
             p.split_once('=')
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .ok_or_else(|| Error::Config(format!("{p:?} is not PARAM=VALUE")))
+                .ok_or_else(|| Error::Usage(format!("{p:?} is not PARAM=VALUE")))
         })
         .collect::<Result<Vec<_>>>()?;
     let call = call.trim_matches('/');

@@ -13,7 +13,7 @@ pub const CHANNEL: &str = "bigbluebutton:events";
 pub fn run(args: &[String], config: &Config) -> Result<bool> {
     let args = Args::parse(args, &["meeting"], &[])?;
     if let Some(extra) = args.positional.first() {
-        return Err(Error::Config(format!(
+        return Err(Error::Usage(format!(
             "unexpected argument {extra:?} (see --help)"
         )));
     }

@@ -1,0 +1,364 @@
+//! The service's configuration: one typed [`Config`], read once at start from
+//! (highest first) the environment, a `KEY=value` file, BBB's own properties
+//! (secret and domain only) and the defaults of the key table (`keys.rs`).
+//! This file is the glue: the types, and which key fills which field. It does
+//! no validation at run time and never logs the secret.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+mod docs;
+mod keys;
+mod parse;
+mod properties;
+mod sources;
+
+pub use parse::list;
+
+use crate::checksum::Algorithm;
+use crate::error::{Error, Result};
+use keys::AuthMode;
+use properties::{url_host, BbbProperties};
+use sources::Values;
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_FILE: &str = "/etc/bigbluebutton/bbb-webhooks.conf";
+
+/// Every key as (name, default, help); an empty default means unset.
+/// `--help` prints them; keys not here are refused. Derived from the key
+/// table, which also holds each key's parser.
+pub const KEYS: &[(&str, &str, &str)] = &keys::TRIPLES;
+
+/// BBB's shared secret. Its `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+    /// The secret itself, for computing checksums.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// How callbacks prove they come from this server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallbackAuth {
+    /// `checksum=hex(SHA(callbackURL + body + secret))` appended to the URL.
+    Checksum(Algorithm),
+    /// `Authorization: Bearer <secret>`.
+    Bearer,
+}
+
+/// A hook from the configuration: always registered, never destroyed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PermanentHook {
+    pub url: String,
+    pub raw: bool,
+}
+
+/// The whole configuration, typed. Each field says its key and that key's
+/// default (a test checks them against the key table).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Redis with BBB's channels: `BBB_WEBHOOKS_REDIS_URL`, default `redis://127.0.0.1:6379`.
+    pub redis_url: String,
+    /// The API's address: `BBB_WEBHOOKS_API_BIND`, default `127.0.0.1:3005`.
+    pub api_bind: SocketAddr,
+    /// Base path of the API, without a trailing slash: `BBB_WEBHOOKS_API_PATH`, default `/bigbluebutton/api`.
+    pub api_path: String,
+    /// `BBB_WEBHOOKS_SHARED_SECRET`, unset by default: then BBB's `securitySalt`.
+    pub secret: Secret,
+    /// Where the secret was found (a key and its origin, or a property
+    /// file), for messages that must not show the secret itself.
+    pub secret_origin: String,
+    /// `BBB_WEBHOOKS_SERVER_DOMAIN`, unset by default: then the host of BBB's `bigbluebutton.web.serverURL`, read from the files of `BBB_WEBHOOKS_BBB_PROPERTIES`, default `/etc/bigbluebutton/bbb-web.properties,/usr/share/bbb-web/WEB-INF/classes/bigbluebutton.properties`.
+    pub server_domain: String,
+    /// Never empty: `BBB_WEBHOOKS_CHANNELS`, default `from-akka-apps-redis-channel,from-bbb-web-redis-channel,from-akka-apps-chat-redis-channel,from-akka-apps-pres-redis-channel,bigbluebutton:from-bbb-apps:meeting,bigbluebutton:from-bbb-apps:users,bigbluebutton:from-rap,bigbluebutton:events`.
+    pub channels: Vec<String>,
+    /// Never empty: `BBB_WEBHOOKS_API_CHECKSUM_ALGORITHMS`, default `sha1,sha256,sha384,sha512`.
+    pub api_algorithms: Vec<Algorithm>,
+    /// `BBB_WEBHOOKS_CALLBACK_AUTH`, default `checksum`, with `BBB_WEBHOOKS_CALLBACK_CHECKSUM_ALGORITHM`, default `sha1`.
+    pub callback_auth: CallbackAuth,
+    /// `BBB_WEBHOOKS_PERMANENT_HOOKS`, unset by default.
+    pub permanent_hooks: Vec<PermanentHook>,
+    /// Never empty: `BBB_WEBHOOKS_RETRY_INTERVALS_MS`, default `100,500,1000,2000,4000,8000,10000,30000,60000,60000,60000,60000`.
+    pub retry_intervals: Vec<Duration>,
+    /// `BBB_WEBHOOKS_REQUEST_TIMEOUT_MS`, default `5000`.
+    pub request_timeout: Duration,
+    /// 1 to 1024: `BBB_WEBHOOKS_DELIVERY_WORKERS`, default `8`.
+    pub delivery_workers: usize,
+    /// 1 to 1000: `BBB_WEBHOOKS_MULTI_EVENT`, default `1`.
+    pub multi_event: usize,
+    /// At least 1: `BBB_WEBHOOKS_MAX_QUEUE`, default `10000`.
+    pub max_queue: usize,
+    /// `BBB_WEBHOOKS_REMOVE_FAILED_HOOKS`, default `false`.
+    pub remove_failed_hooks: bool,
+    /// 0 to 20: `BBB_WEBHOOKS_MAX_REDIRECTS`, default `0`.
+    pub max_redirects: u32,
+    /// Lower-case; empty: all: `BBB_WEBHOOKS_INCLUDE_EVENTS`, unset by default.
+    pub include_events: Vec<String>,
+    /// Lower-case: `BBB_WEBHOOKS_EXCLUDE_EVENTS`, unset by default.
+    pub exclude_events: Vec<String>,
+    /// `BBB_WEBHOOKS_MEETING_TTL_SECS`, default `604800`.
+    pub meeting_ttl: Duration,
+    /// At least 1024: `BBB_WEBHOOKS_API_MAX_REQUEST_BYTES`, default `16384`.
+    pub api_max_request_bytes: usize,
+    /// At least 1: `BBB_WEBHOOKS_MAX_HOOKS`, default `10000`.
+    pub max_hooks: usize,
+    /// `BBB_WEBHOOKS_GET_RAW`, default `true`.
+    pub get_raw: bool,
+    /// `BBB_WEBHOOKS_LOG_LEVEL`, default `info`.
+    pub log_level: log::LevelFilter,
+    /// `None`: no metrics endpoint: `BBB_WEBHOOKS_METRICS_BIND`, unset by default.
+    pub metrics_bind: Option<SocketAddr>,
+}
+
+impl Config {
+    /// Reads the configuration from `env` (the process environment, or a test's),
+    /// the file `file` (or [`DEFAULT_FILE`] when it exists), BBB's properties and
+    /// the defaults.
+    pub fn load(env: &HashMap<String, String>, file: Option<&Path>) -> Result<Config> {
+        let file = match file {
+            Some(f) => Some(f.to_path_buf()),
+            None => Some(PathBuf::from(DEFAULT_FILE)).filter(|p| p.exists()),
+        };
+        Config::from_values(&Values::read(env, file.as_deref())?)
+    }
+
+    /// Each field from its key, in the order the keys are checked (the first
+    /// bad value is the one reported).
+    fn from_values(v: &Values) -> Result<Config> {
+        let redis_url = v.parse(&keys::REDIS_URL)?;
+        let api_bind = v.parse(&keys::API_BIND)?;
+        let api_path = v.parse(&keys::API_PATH)?;
+        let props_files = v.parse(&keys::BBB_PROPERTIES)?;
+        let props = BbbProperties::read(&props_files);
+        let (secret, secret_origin) = match v.parse(&keys::SHARED_SECRET)? {
+            Some(s) => {
+                let origin = v.origin(&keys::SHARED_SECRET)?;
+                (s, format!("{} from {origin}", keys::SHARED_SECRET.name))
+            }
+            None => match props.get_with_file("securitySalt") {
+                Some((s, file)) if !s.is_empty() => (
+                    Secret::new(s),
+                    format!("securitySalt in {}", file.display()),
+                ),
+                _ => {
+                    return Err(Error::Config(format!(
+                        "no shared secret: {} is unset and no securitySalt was found in {}",
+                        keys::SHARED_SECRET.name,
+                        describe_files(&props_files)
+                    )))
+                }
+            },
+        };
+        let server_domain = match v.parse(&keys::SERVER_DOMAIN)? {
+            Some(d) => d,
+            None => match props.get("bigbluebutton.web.serverURL").and_then(url_host) {
+                Some(h) => h,
+                None => {
+                    return Err(Error::Config(format!(
+                        "no server domain: {} is unset and no bigbluebutton.web.serverURL was found in {}",
+                        keys::SERVER_DOMAIN.name,
+                        describe_files(&props_files)
+                    )))
+                }
+            },
+        };
+        let channels = v.parse(&keys::CHANNELS)?;
+        let api_algorithms = v.parse(&keys::API_CHECKSUM_ALGORITHMS)?;
+        let algorithm = v.parse(&keys::CALLBACK_CHECKSUM_ALGORITHM)?;
+        let callback_auth = match v.parse(&keys::CALLBACK_AUTH)? {
+            AuthMode::Checksum => CallbackAuth::Checksum(algorithm),
+            AuthMode::Bearer => CallbackAuth::Bearer,
+        };
+        Ok(Config {
+            redis_url,
+            api_bind,
+            api_path,
+            secret,
+            secret_origin,
+            server_domain,
+            channels,
+            api_algorithms,
+            callback_auth,
+            permanent_hooks: v.parse(&keys::PERMANENT_HOOKS)?,
+            retry_intervals: v.parse(&keys::RETRY_INTERVALS_MS)?,
+            request_timeout: v.parse(&keys::REQUEST_TIMEOUT_MS)?,
+            delivery_workers: v.parse(&keys::DELIVERY_WORKERS)?,
+            multi_event: v.parse(&keys::MULTI_EVENT)?,
+            max_queue: v.parse(&keys::MAX_QUEUE)?,
+            remove_failed_hooks: v.parse(&keys::REMOVE_FAILED_HOOKS)?,
+            max_redirects: v.parse(&keys::MAX_REDIRECTS)?,
+            include_events: v.parse(&keys::INCLUDE_EVENTS)?,
+            exclude_events: v.parse(&keys::EXCLUDE_EVENTS)?,
+            meeting_ttl: v.parse(&keys::MEETING_TTL_SECS)?,
+            api_max_request_bytes: v.parse(&keys::API_MAX_REQUEST_BYTES)?,
+            max_hooks: v.parse(&keys::MAX_HOOKS)?,
+            get_raw: v.parse(&keys::GET_RAW)?,
+            log_level: v.parse(&keys::LOG_LEVEL)?,
+            metrics_bind: v.parse(&keys::METRICS_BIND)?,
+        })
+    }
+
+    /// Whether the server-wide include/exclude lists let event `id` through.
+    pub fn event_allowed(&self, id: &str) -> bool {
+        let id = id.to_lowercase();
+        (self.include_events.is_empty() || self.include_events.contains(&id))
+            && !self.exclude_events.contains(&id)
+    }
+
+    /// The text `--help` prints after the usage line: every key with its default.
+    pub fn keys_help() -> String {
+        docs::help()
+    }
+
+    /// The settings table of `docs/configuration.md`, in Markdown, rendered
+    /// from the key table (a test keeps the file equal to it).
+    pub fn settings_table() -> String {
+        docs::markdown_table()
+    }
+}
+
+fn describe_files(files: &[PathBuf]) -> String {
+    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    if names.is_empty() {
+        format!("no property file ({} is empty)", keys::BBB_PROPERTIES.name)
+    } else {
+        names.join(" and ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        m.entry("BBB_WEBHOOKS_BBB_PROPERTIES".into()).or_default();
+        m
+    }
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config> {
+        Config::load(&env(pairs), Some(Path::new("/dev/null")))
+    }
+
+    const BASE: [(&str, &str); 2] = [
+        ("BBB_WEBHOOKS_SHARED_SECRET", "s3cret"),
+        ("BBB_WEBHOOKS_SERVER_DOMAIN", "bbb.example.com"),
+    ];
+
+    #[test]
+    fn defaults() {
+        let c = load(&BASE).expect("defaults load");
+        assert_eq!(c.api_bind, "127.0.0.1:3005".parse().expect("addr"));
+        assert_eq!(c.api_path, "/bigbluebutton/api");
+        assert_eq!(c.channels.len(), 8);
+        assert_eq!(c.api_algorithms, Algorithm::ALL.to_vec());
+        assert_eq!(c.callback_auth, CallbackAuth::Checksum(Algorithm::Sha1));
+        assert_eq!(c.retry_intervals.len(), 12);
+        assert_eq!(c.request_timeout, Duration::from_secs(5));
+        assert_eq!(c.secret.expose(), "s3cret");
+        assert_eq!(
+            c.secret_origin,
+            "BBB_WEBHOOKS_SHARED_SECRET from the environment"
+        );
+        assert!(c.event_allowed("anything"));
+        assert_eq!(c.meeting_ttl, Duration::from_secs(7 * 24 * 3600));
+        assert_eq!(c.metrics_bind, None);
+        assert!(!format!("{c:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn event_filters() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BBB_WEBHOOKS_INCLUDE_EVENTS", "User-Joined, user-left"));
+        pairs.push(("BBB_WEBHOOKS_EXCLUDE_EVENTS", "user-left"));
+        let c = load(&pairs).expect("loads");
+        assert!(c.event_allowed("user-joined"));
+        assert!(!c.event_allowed("user-left"));
+        assert!(!c.event_allowed("meeting-created"));
+    }
+
+    #[test]
+    fn bad_values_name_key_and_origin() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BBB_WEBHOOKS_DELIVERY_WORKERS", "zero"));
+        let e = load(&pairs).expect_err("bad workers").to_string();
+        assert!(e.contains("BBB_WEBHOOKS_DELIVERY_WORKERS"), "{e}");
+        assert!(e.contains("the environment"), "{e}");
+
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BBB_WEBHOOKS_NO_SUCH_KEY", "1"));
+        let e = load(&pairs).expect_err("unknown key").to_string();
+        assert!(e.contains("BBB_WEBHOOKS_NO_SUCH_KEY"), "{e}");
+
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BBB_WEBHOOKS_METRICS_BIND", "localhost"));
+        let e = load(&pairs).expect_err("bad metrics bind").to_string();
+        assert!(e.contains("BBB_WEBHOOKS_METRICS_BIND"), "{e}");
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BBB_WEBHOOKS_METRICS_BIND", "127.0.0.1:3006"));
+        let c = load(&pairs).expect("metrics bind");
+        assert_eq!(
+            c.metrics_bind,
+            Some("127.0.0.1:3006".parse().expect("addr"))
+        );
+
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BBB_WEBHOOKS_CALLBACK_AUTH", "basic"));
+        assert!(load(&pairs).is_err());
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BBB_WEBHOOKS_PERMANENT_HOOKS", "ftp://x"));
+        assert!(load(&pairs).is_err());
+    }
+
+    #[test]
+    fn secret_and_domain_from_bbb_properties() {
+        let dir = std::env::temp_dir().join(format!("bbbwh-props-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("tmp dir");
+        let over = dir.join("bbb-web.properties");
+        let base = dir.join("bigbluebutton.properties");
+        std::fs::write(&over, "securitySalt=override\n").expect("write");
+        std::fs::write(
+            &base,
+            "# defaults\nsecuritySalt=base\nbigbluebutton.web.serverURL=https://bbb.example.org:8443/path\n",
+        )
+        .expect("write");
+        let files = format!("{},{}", over.display(), base.display());
+        let e = env(&[("BBB_WEBHOOKS_BBB_PROPERTIES", &files)]);
+        let c = Config::load(&e, Some(Path::new("/dev/null"))).expect("props load");
+        assert_eq!(c.secret.expose(), "override");
+        assert_eq!(
+            c.secret_origin,
+            format!("securitySalt in {}", over.display())
+        );
+        assert_eq!(c.server_domain, "bbb.example.org");
+
+        let missing = dir.join("missing.properties");
+        let e = env(&[(
+            "BBB_WEBHOOKS_BBB_PROPERTIES",
+            &missing.display().to_string(),
+        )]);
+        let err = Config::load(&e, Some(Path::new("/dev/null")))
+            .expect_err("no secret")
+            .to_string();
+        assert!(err.contains("missing.properties"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
