@@ -72,6 +72,8 @@ fn wrong_types_and_huge_values_never_panic() {
         "PublishedRecordingSysMsg",
         "archive_ended",
         "publish_ended",
+        "post_events_ended",
+        "archive_norecord",
         "published",
     ];
     let bodies = [
