@@ -49,14 +49,27 @@ fn a_meeting_across_a_restart() {
     assert_eq!(meeting["name"], "Física <b>101</b>");
     assert_eq!(meeting["metadata"]["bbb-context"], "lms");
 
+    // Alice joins through a server that sends the join request's metadata
+    // at the top level, Bob through one that sends `joinRequestMetadata`.
     let alice = next_event(&rx);
     assert_eq!(alice["data"]["id"], "user-joined");
+    let user = &alice["data"]["attributes"]["user"];
+    assert_eq!(user["external-user-id"], "lms-user-1");
+    assert_eq!(user["ip-address"], "192.0.2.10");
     assert_eq!(
-        alice["data"]["attributes"]["user"]["external-user-id"],
-        "lms-user-1"
+        user["session-token"],
+        serde_json::json!(["alice-session-1"])
     );
     let bob = next_event(&rx);
-    assert_eq!(bob["data"]["attributes"]["user"]["name"], "Bob \"B\" ✓");
+    let user = &bob["data"]["attributes"]["user"];
+    assert_eq!(user["name"], "Bob \"B\" ✓");
+    assert_eq!(user["ip-address"], "2001:db8:42::17");
+    assert_eq!(
+        user["user-agent"],
+        "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
+    );
+    assert_eq!(user["referer"], "https://lms.example/course/101?tab=live");
+    assert_eq!(user["session-token"], serde_json::json!(["bob-session-1"]));
     let presenter = next_event(&rx);
     assert_eq!(presenter["data"]["id"], "user-presenter-assigned");
     assert_eq!(
@@ -103,13 +116,18 @@ fn a_meeting_across_a_restart() {
         chat["data"]["attributes"]["chat-message"]["sender"]["external-user-id"],
         "lms-user-2"
     );
-    // Bob never left: he gets a user-left before the meeting ends.
+    // Bob never left: he gets a user-left before the meeting ends, with
+    // what his join said, kept in Redis across the restart.
     let left = next_event(&rx);
     assert_eq!(left["data"]["id"], "user-left");
+    let user = &left["data"]["attributes"]["user"];
+    assert_eq!(user["external-user-id"], "lms-user-2");
+    assert_eq!(user["ip-address"], "2001:db8:42::17");
     assert_eq!(
-        left["data"]["attributes"]["user"]["external-user-id"],
-        "lms-user-2"
+        user["user-agent"],
+        "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
     );
+    assert_eq!(user["referer"], "https://lms.example/course/101?tab=live");
     let ended = next_event(&rx);
     assert_eq!(ended["data"]["id"], "meeting-ended");
     assert_eq!(

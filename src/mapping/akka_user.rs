@@ -1,6 +1,7 @@
 //! Templates for user-level akka-apps messages: join/leave, audio, camera,
 //! presenter, emoji and raised hand. Builds the event only; state changes and
-//! the derived raise-hand event happen in `process`.
+//! the derived raise-hand event happen in `process`. Reads both shapes of the
+//! join request's metadata (top-level fields, `joinRequestMetadata`).
 
 use serde_json::{Map, Value};
 
@@ -27,12 +28,16 @@ pub(super) fn map(name: &str, msg: &Value, state: &State, now_ms: u64) -> Option
         ("name", "name"),
         ("role", "role"),
         ("presenter", "presenter"),
+    ] {
+        put(&mut user, key, body.get(field));
+    }
+    for (key, field) in [
         ("ip-address", "ipAddress"),
         ("user-agent", "userAgent"),
         ("referer", "referer"),
         ("session-token", "sessionToken"),
     ] {
-        put(&mut user, key, body.get(field));
+        put(&mut user, key, join_request_field(body, field));
     }
     // BBB renamed this field more than once.
     let userdata = or(&[
@@ -103,6 +108,16 @@ fn event_id(name: &str, msg: &Value) -> Option<&'static str> {
         "UserRaiseHandChangedEvtMsg" => "user-raise-hand-changed",
         _ => return None,
     })
+}
+
+/// A field of the request that joined the user. BBB since pull request 24451
+/// (January 2026) sends them in one object, `joinRequestMetadata`, under the
+/// names older servers (and forks) used at the body's top level. The object's
+/// value wins when it is not `null`; else the top-level one, as it is; a
+/// field neither place defines is left out.
+fn join_request_field<'a>(body: &'a Value, field: &str) -> Option<&'a Value> {
+    let nested = at(body, &["joinRequestMetadata", field]);
+    coalesce(nested, body.get(field)).or(nested)
 }
 
 /// The guest flag remembered from the user's join, `false` when unknown.

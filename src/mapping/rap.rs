@@ -1,7 +1,8 @@
 //! Templates for recordings: the recording-processing steps published by the
 //! record-and-playback scripts on `bigbluebutton:from-rap` (`rap-archive-started`
-//! ... `rap-post-publish-ended`) and bbb-web's published / unpublished /
-//! deleted recording messages.
+//! ... `rap-post-publish-ended`, and `rap-post-events-*` of bbb-webhooks 3.7)
+//! and bbb-web's published / unpublished / deleted recording messages. A
+//! step the reference does not report (`archive_norecord`) maps to nothing.
 
 use serde_json::{Map, Value};
 
@@ -53,6 +54,11 @@ fn step_id(name: &str) -> Option<&'static str> {
         "publish_ended" => "rap-publish-ended",
         "post_publish_started" => "rap-post-publish-started",
         "post_publish_ended" => "rap-post-publish-ended",
+        // The scripts run after a meeting's events are kept (bbb-webhooks
+        // 3.7.0); shaped like the other post-script steps, the script's
+        // name in `workflow`.
+        "post_events_started" => "rap-post-events-started",
+        "post_events_ended" => "rap-post-events-ended",
         "published" => "rap-published",
         "unpublished" => "rap-unpublished",
         "deleted" => "rap-deleted",

@@ -174,3 +174,47 @@ fn activity_is_recorded_at_most_once_a_minute() {
     assert!(s.expired(NOW + 60_000 + week, week).is_empty());
     assert_eq!(s.expired(NOW + 60_001 + week, week).len(), 1);
 }
+
+#[test]
+fn user_left_at_meeting_end_carries_the_join_request_metadata_of_either_shape() {
+    let metadata = json!({"ipAddress": "203.0.113.7", "userAgent": "UA/2.0",
+                          "referer": "https://lms.example/", "sessionToken": ["tok-9"]});
+    let mut old = json!({"intId": "w_new", "extId": "ext-new", "name": "Ana", "role": "VIEWER",
+                         "guest": false, "presenter": false});
+    let mut new = old.clone();
+    if let (Some(o), Some(m)) = (old.as_object_mut(), metadata.as_object()) {
+        o.extend(m.clone());
+    }
+    new["joinRequestMetadata"] = metadata.clone();
+    let end = json!({"envelope": {"name": "MeetingDestroyedEvtMsg", "routing": {"sender": "bbb-apps-akka"}},
+                     "core": {"header": {"name": "MeetingDestroyedEvtMsg"}, "body": {"meetingId": MID}}});
+    let want = ev(
+        "user-left",
+        json!({"meeting": meeting(), "user": user("w_new", "ext-new", json!({
+        "name": "Ana", "role": "VIEWER", "presenter": true, "guest": false, "ip-address": "203.0.113.7",
+        "user-agent": "UA/2.0", "referer": "https://lms.example/", "session-token": ["tok-9"]}))}),
+    );
+    for (label, body) in [("top-level fields", old), ("joinRequestMetadata", new)] {
+        let mut s = state();
+        let join = run(&mut s, &akka("UserJoinedMeetingEvtMsg", "w_new", body));
+        let joined = &join.events[0].json["data"]["attributes"]["user"];
+        assert_eq!(joined["ip-address"], "203.0.113.7", "{label}");
+        // A flag changed after the join is the current one at the end.
+        run(
+            &mut s,
+            &akka(
+                "PresenterAssignedEvtMsg",
+                "w_new",
+                json!({"presenterId": "w_new"}),
+            ),
+        );
+        let out = run(&mut s, &end);
+        let ids: Vec<&str> = out.events.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["user-left", "user-left", "user-left", "meeting-ended"],
+            "{label}"
+        );
+        assert_eq!(out.events[2].json, want, "{label}");
+    }
+}

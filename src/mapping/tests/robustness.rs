@@ -72,12 +72,16 @@ fn wrong_types_and_huge_values_never_panic() {
         "PublishedRecordingSysMsg",
         "archive_ended",
         "publish_ended",
+        "post_events_ended",
+        "archive_norecord",
         "published",
     ];
     let bodies = [
         json!(null),
         json!(7),
-        json!({"props": 1, "msg": "x", "poll": [], "meetingId": {"a": 1}, "userId": 5}),
+        json!({"props": 1, "msg": "x", "poll": [], "meetingId": {"a": 1}, "userId": 5,
+               "joinRequestMetadata": [1, {"ipAddress": 2}], "sessionToken": {"a": []}}),
+        json!({"joinRequestMetadata": {"ipAddress": {"deep": [huge.clone()]}, "userAgent": 7}}),
         json!({"chatId": "MAIN-PUBLIC-GROUP-CHAT", "msg": {"message": huge, "sender": []}}),
     ];
     for name in names {

@@ -270,3 +270,96 @@ fn meeting_and_user_messages_map_to_the_reference_events() {
     ];
     check(cases);
 }
+
+/// A join of `w_new` with `body` added to its usual fields.
+fn join(body: Value) -> Value {
+    let mut b = json!({"intId": "w_new", "extId": "ext-new", "name": "Zoë", "role": "VIEWER",
+                       "guest": false, "presenter": false, "userMetadata": {}});
+    if let (Some(b), Some(extra)) = (b.as_object_mut(), body.as_object()) {
+        b.extend(extra.clone());
+    }
+    akka("UserJoinedMeetingEvtMsg", "w_new", b)
+}
+
+/// The `user-joined` of [`join`], with `extra` user attributes.
+fn joined(extra: Value) -> Vec<Value> {
+    let mut u = json!({"name": "Zoë", "role": "VIEWER", "presenter": false, "guest": false, "userdata": {}});
+    if let (Some(u), Some(extra)) = (u.as_object_mut(), extra.as_object()) {
+        u.extend(extra.clone());
+    }
+    vec![ev(
+        "user-joined",
+        json!({"meeting": meeting(), "user": user("w_new", "ext-new", u)}),
+    )]
+}
+
+#[test]
+fn join_request_metadata_is_read_from_either_shape() {
+    let ua = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0";
+    let all = json!({"ip-address": "2001:db8::1", "user-agent": ua,
+                     "referer": "https://lms.example/course/7", "session-token": ["tok-1"]});
+    let cases: Vec<(&str, Value, Vec<Value>)> = vec![
+        (
+            "old servers: top-level fields",
+            join(json!({"ipAddress": "2001:db8::1", "userAgent": ua,
+                        "referer": "https://lms.example/course/7", "sessionToken": ["tok-1"]})),
+            joined(all.clone()),
+        ),
+        (
+            "BBB with pull request 24451: one object",
+            join(
+                json!({"joinRequestMetadata": {"ipAddress": "2001:db8::1", "userAgent": ua,
+                        "referer": "https://lms.example/course/7", "sessionToken": ["tok-1"]}}),
+            ),
+            joined(all.clone()),
+        ),
+        (
+            "neither: the attributes are left out",
+            join(json!({})),
+            joined(json!({})),
+        ),
+        (
+            "an empty object: left out too",
+            join(json!({"joinRequestMetadata": {}})),
+            joined(json!({})),
+        ),
+        (
+            "both: the object wins, field by field",
+            join(
+                json!({"ipAddress": "10.0.0.9", "userAgent": "Old/1.0", "referer": "https://old.example/",
+                        "sessionToken": ["old-tok"],
+                        "joinRequestMetadata": {"ipAddress": "2001:db8::1", "userAgent": ua,
+                        "referer": "https://lms.example/course/7", "sessionToken": ["tok-1"]}}),
+            ),
+            joined(all.clone()),
+        ),
+        (
+            "both, partly: what the object lacks or sends as null comes from the top level",
+            join(
+                json!({"ipAddress": "10.0.0.9", "userAgent": "Old/1.0", "referer": "https://old.example/",
+                        "joinRequestMetadata": {"ipAddress": "2001:db8::1", "userAgent": null,
+                        "sessionToken": ["tok-1"]}}),
+            ),
+            joined(json!({"ip-address": "2001:db8::1", "user-agent": "Old/1.0",
+                          "referer": "https://old.example/", "session-token": ["tok-1"]})),
+        ),
+        (
+            "null or empty values are sent as BBB sends them",
+            join(
+                json!({"joinRequestMetadata": {"ipAddress": null, "userAgent": "", "referer": ""}}),
+            ),
+            joined(json!({"ip-address": null, "user-agent": "", "referer": ""})),
+        ),
+        (
+            "an object that is not one is ignored",
+            join(json!({"ipAddress": "10.0.0.9", "joinRequestMetadata": "ipAddress=1.2.3.4"})),
+            joined(json!({"ip-address": "10.0.0.9"})),
+        ),
+        (
+            "a null object is ignored",
+            join(json!({"joinRequestMetadata": null})),
+            joined(json!({})),
+        ),
+    ];
+    check(cases);
+}
