@@ -14,6 +14,7 @@
 
 mod api;
 mod events;
+mod process;
 mod receiver;
 mod redis_server;
 mod service;
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 
 pub use api::*;
 pub use events::*;
+pub use process::*;
 pub use receiver::*;
 pub use redis_server::*;
 pub use service::*;

@@ -29,36 +29,33 @@ pub fn free_port() -> u16 {
     }
 }
 
-/// Whether process `pid` holds a listening TCP socket on `port`: the socket
-/// inodes listening on the port (`/proc/net/tcp`, `tcp6`) against the
-/// process's file descriptors. So a server that answers on a port is known
-/// to be ours, not another test's that happened to choose the same port.
+/// Whether process `pid` holds a listening TCP socket on `port`. So a
+/// server that answers on a port is known to be ours, not another test's
+/// that happened to choose the same port.
 pub fn listens_on(pid: u32, port: u16) -> bool {
-    let inodes = listening_inodes(port);
-    if inodes.is_empty() {
-        return false;
-    }
-    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return false;
-    };
-    fds.flatten().any(|fd| {
-        std::fs::read_link(fd.path())
-            .ok()
-            .and_then(|target| {
-                let target = target.to_str()?;
-                target
-                    .strip_prefix("socket:[")?
-                    .strip_suffix(']')?
-                    .parse()
-                    .ok()
-            })
-            .is_some_and(|inode: u64| inodes.contains(&inode))
-    })
+    listening_ports(pid).contains(&port)
 }
 
-/// The inodes of the sockets in state LISTEN (`0A`) on local port `port`.
-fn listening_inodes(port: u16) -> Vec<u64> {
-    let mut inodes = Vec::new();
+/// The TCP ports process `pid` listens on, sorted: the inodes of its
+/// sockets (`/proc/PID/fd`) found in state LISTEN (`0A`) in
+/// `/proc/net/tcp` and `tcp6`.
+pub fn listening_ports(pid: u32) -> Vec<u16> {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    let inodes: Vec<u64> = fds
+        .flatten()
+        .filter_map(|fd| {
+            let target = std::fs::read_link(fd.path()).ok()?;
+            let target = target.to_str()?;
+            target
+                .strip_prefix("socket:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
+        })
+        .collect();
+    let mut ports = Vec::new();
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
         let Ok(text) = std::fs::read_to_string(table) else {
             continue;
@@ -66,18 +63,20 @@ fn listening_inodes(port: u16) -> Vec<u64> {
         // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
         for line in text.lines().skip(1) {
             let f: Vec<&str> = line.split_whitespace().collect();
-            let local_port = f
+            let inode = f.get(9).and_then(|i| i.parse::<u64>().ok());
+            if f.get(3) != Some(&"0A") || !inode.is_some_and(|i| inodes.contains(&i)) {
+                continue;
+            }
+            let port = f
                 .get(1)
                 .and_then(|a| a.rsplit(':').next())
                 .and_then(|p| u16::from_str_radix(p, 16).ok());
-            if f.get(3) == Some(&"0A") && local_port == Some(port) {
-                if let Some(inode) = f.get(9).and_then(|i| i.parse().ok()) {
-                    inodes.push(inode);
-                }
-            }
+            ports.extend(port);
         }
     }
-    inodes
+    ports.sort_unstable();
+    ports.dedup();
+    ports
 }
 
 /// A private Redis server, killed on drop.
@@ -186,7 +185,8 @@ impl Redis {
                     self.port
                 )));
             }
-            if listens_on(pid, self.port) && self.ping() {
+            // PING first: reading the TCP table is slow when it is long.
+            if self.ping() && listens_on(pid, self.port) {
                 return Ok(());
             }
             if Instant::now() >= until {
