@@ -12,10 +12,6 @@ use std::process::{Child, Output, Stdio};
 use crossbeam_channel::{unbounded, Receiver};
 use support::*;
 
-fn enc(s: &str) -> String {
-    bbb_webhooks::query::form_encode(s)
-}
-
 /// Runs `bbb-webhooks --config <empty file> ARGS` with `env` to completion,
 /// and checks that it printed no secret.
 fn admin(env: &[(String, String)], args: &[&str]) -> Output {
@@ -452,12 +448,9 @@ fn metrics_endpoint_counts_deliveries() {
     rx.answer_next(vec![Answer::status(500)]);
     redis.publish(
         "from-akka-apps-redis-channel",
-        r#"{"envelope":{"name":"MeetingCreatedEvtMsg","routing":{},"timestamp":1},"core":{"header":{"name":"MeetingCreatedEvtMsg"},"body":{"props":{"meetingProp":{"intId":"int-1","extId":"ext-1","name":"n"}}}}}"#,
+        &meeting_created("int-1", "ext-1"),
     );
-    redis.publish(
-        "bigbluebutton:events",
-        r#"{"data":"hola ola","meetingID":"int-1","event":"TestEvent"}"#,
-    );
+    redis.publish("bigbluebutton:events", &test_event("int-1", "hola ola"));
     for _ in 0..3 {
         rx.next();
     }

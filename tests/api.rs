@@ -7,10 +7,6 @@ mod support;
 use bbb_webhooks::checksum::Algorithm;
 use support::*;
 
-fn enc(s: &str) -> String {
-    bbb_webhooks::query::form_encode(s)
-}
-
 #[test]
 fn create_list_destroy_exact_xml() {
     let redis = Redis::start();
@@ -267,10 +263,7 @@ fn draft_calls() {
 fn ping_methods_paths_and_trailing_slash() {
     let redis = Redis::start();
     let svc = Service::start(&redis, &[]);
-    assert_eq!(
-        http_get(&format!("{}/hooks/ping", svc.api)),
-        (200, "bbb-webhooks API up!".to_owned())
-    );
+    assert_eq!(svc.ping(), (200, "bbb-webhooks API up!".to_owned()));
     let (status, body) = request("POST", &svc.url("hooks/list", ""));
     assert_eq!(status, 405);
     assert!(body.contains("methodNotAllowed"), "{body}");

@@ -8,10 +8,6 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-fn enc(s: &str) -> String {
-    bbb_webhooks::query::form_encode(s)
-}
-
 #[test]
 fn endpoint_down_then_back_gets_everything_in_order_once() {
     let redis = Redis::start();
@@ -225,7 +221,7 @@ fn sigterm_finishes_requests_in_flight_and_keeps_the_rest() {
     let exit = svc.terminate();
     assert!(exit.success(), "exit status {exit:?}");
     svc.wait_logged("undelivered events stay queued in Redis");
-    while rx.requests.recv_timeout(Duration::from_millis(100)).is_ok() {}
+    rx.drain(Duration::from_millis(100));
 
     // The next start delivers the rest, and not the one that completed.
     let _svc = Service::start(&redis, &[]);

@@ -35,3 +35,22 @@ pub fn mapped_event(id: &str, internal: &str, external: &str, n: u64) -> String 
     })
     .to_string()
 }
+
+/// A draft-API test event (as `bbb-webhooks test-event` publishes on
+/// `bigbluebutton:events`) of meeting `meeting` carrying `data`.
+pub fn test_event(meeting: &str, data: &str) -> String {
+    serde_json::json!({"data": data, "meetingID": meeting, "event": "TestEvent"}).to_string()
+}
+
+/// The raw akka-apps message of meeting `internal` (external ID `external`)
+/// being created, as BBB publishes it on `from-akka-apps-redis-channel`.
+pub fn meeting_created(internal: &str, external: &str) -> String {
+    serde_json::json!({
+        "envelope": {"name": "MeetingCreatedEvtMsg", "routing": {}, "timestamp": 1},
+        "core": {
+            "header": {"name": "MeetingCreatedEvtMsg"},
+            "body": {"props": {"meetingProp": {"intId": internal, "extId": external, "name": "n"}}}
+        }
+    })
+    .to_string()
+}

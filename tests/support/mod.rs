@@ -14,6 +14,7 @@
 
 mod api;
 mod events;
+mod layout;
 mod process;
 mod receiver;
 mod redis_server;
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 
 pub use api::*;
 pub use events::*;
+pub use layout::*;
 pub use process::*;
 pub use receiver::*;
 pub use redis_server::*;
@@ -43,4 +45,10 @@ pub fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// `s` encoded for a query string or form, as clients of the API encode
+/// callback URLs.
+pub fn enc(s: &str) -> String {
+    bbb_webhooks::query::form_encode(s)
 }

@@ -4,8 +4,9 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus};
+use std::time::{Duration, Instant};
 
-use super::{free_port, wait_for, Redis, DOMAIN, SECRET};
+use super::{free_port, Redis, DOMAIN, SECRET, WAIT};
 
 /// Settings every service gets, before the test's own. The API is on port 0
 /// so that a binary started with [`command`] never takes a fixed port;
@@ -71,7 +72,24 @@ pub fn sigterm(child: &mut Child) -> ExitStatus {
         .status()
         .expect("kill runs");
     assert!(status.success());
-    wait_for("the process to exit", || child.try_wait().ok().flatten())
+    exit_within(child, WAIT).expect("the process exits after SIGTERM")
+}
+
+/// Waits up to `within` for `child` to exit and returns its status; if it
+/// is still running then, kills it and returns `None`.
+pub fn exit_within(child: &mut Child, within: Duration) -> Option<ExitStatus> {
+    let until = Instant::now() + within;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() >= until {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// A `VmRSS:`/`VmHWM:`-style field of `/proc/<pid>/status`, in kB.

@@ -147,6 +147,18 @@ impl HttpReceiver {
             .expect("a callback within the deadline")
     }
 
+    /// The one event of the next request (a panic if it carries several).
+    pub fn next_event(&self) -> serde_json::Value {
+        let mut events = self.next().events();
+        assert_eq!(events.len(), 1, "one event per callback");
+        events.remove(0)
+    }
+
+    /// Discards requests until none arrives for `quiet`.
+    pub fn drain(&self, quiet: Duration) {
+        while self.requests.recv_timeout(quiet).is_ok() {}
+    }
+
     /// Asserts that nothing arrives within `d`.
     pub fn assert_quiet(&self, d: Duration) {
         if let Ok(r) = self.requests.recv_timeout(d) {

@@ -375,6 +375,11 @@ impl Service {
         signed_url(&self.api, call, query, alg)
     }
 
+    /// `hooks/ping`'s status and body.
+    pub fn ping(&self) -> (u16, String) {
+        http_get(&format!("{}/hooks/ping", self.api))
+    }
+
     /// GETs a full URL; returns status and body.
     pub fn get(&self, url: &str) -> (u16, String) {
         http_get(url)
