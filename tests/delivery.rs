@@ -119,6 +119,11 @@ fn raw_hooks_event_filters_and_bad_messages() {
         serde_json::from_str::<serde_json::Value>(&joined).expect("json")
     );
     filtered.assert_quiet(Duration::from_millis(200));
+    svc.wait_metric(
+        "bbb_webhooks_messages_skipped_total{reason=\"malformed\"}",
+        3,
+    );
+    // The log says why each was skipped.
     svc.wait_logged("skipping a message on from-akka-apps-redis-channel: not JSON");
     svc.wait_logged("not a JSON object");
 }
@@ -172,6 +177,8 @@ fn redis_restart_while_running() {
     });
     redis.publish("bigbluebutton:events", &test_event("m", "after"));
     assert_eq!(rx.next().events()[0]["data"], "after");
+    svc.wait_metric("bbb_webhooks_redis_subscribed", 1);
+    // The log tells the operator about the outage and its end.
     svc.wait_logged("Redis subscription lost");
     svc.wait_logged("Redis subscription is back");
 }

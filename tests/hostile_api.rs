@@ -183,6 +183,8 @@ fn the_secret_and_checksums_never_reach_the_logs() {
                 checksums.push(sum.to_owned());
             }
         }
+        // The log is read only once it holds the failed callback's line,
+        // the one that names the callback URL.
         svc.wait_logged("callback to");
         let log = svc.log.lock().expect("log").join("\n");
         assert!(log.contains("API call hooks/create"), "trace logging is on");

@@ -239,11 +239,16 @@ fn an_untrusted_certificate_is_refused_with_a_clear_error() {
     let url = format!("https://127.0.0.1:{}/cb", tls.port);
     svc.create_hook(&format!("callbackURL={}", enc(&url)));
     redis.publish("bigbluebutton:events", &test_event("m", "x"));
-    svc.wait_logged("TLS error");
-    svc.wait_logged("system trust store");
-    let list = svc.call("hooks/list", "");
+    let list = wait_for("the hook to show the TLS error", || {
+        let list = svc.call("hooks/list", "");
+        list.contains("<lastError>TLS error").then_some(list)
+    });
     assert!(
         list.contains("<pending>1</pending><lastError>TLS error"),
         "{list}"
     );
+    assert!(list.contains("system trust store"), "{list}");
+    // The log says the same to the operator.
+    svc.wait_logged("TLS error");
+    svc.wait_logged("system trust store");
 }

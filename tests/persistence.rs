@@ -131,10 +131,13 @@ fn deliveries_during_a_redis_outage_are_journaled_once_it_is_back() {
     while got.last() != Some(&4) {
         got.push(numbers(&rx.next())[0]);
     }
-    svc.wait_logged("cannot write delivery queues to Redis");
+    // The service has found Redis gone before it comes back.
+    svc.wait_metric_at_least("bbb_webhooks_redis_write_errors_total{kind=\"queue\"}", 1);
     // Redis comes back with the five entries it had: the journal is rewritten
     // from memory, so a later restart does not send them again.
     redis.restart();
     wait_journal_len(&redis, &id, 0);
+    // The log tells the operator about the outage and its end.
+    svc.wait_logged("cannot write delivery queues to Redis");
     svc.wait_logged("delivery queues are written to Redis again");
 }

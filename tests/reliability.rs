@@ -105,9 +105,11 @@ fn full_queue_drops_newer_events_and_says_so() {
     svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/"))));
     rx.answer_always(Answer::status(500));
     publish_n(&redis, 0..12);
-    wait_for("the overflow to be logged", || {
-        svc.logged("is full with 5 events").then_some(())
-    });
+    svc.wait_metric(
+        "bbb_webhooks_events_dropped_total{reason=\"queue_full\"}",
+        7,
+    );
+    svc.wait_logged("is full with 5 events");
     let list = svc.call("hooks/list", "");
     assert!(list.contains("<pending>5</pending>"), "{list}");
     rx.answer_always(Answer::status(200));
@@ -152,6 +154,7 @@ fn exhausted_retries_mark_failing_or_remove_when_configured() {
     wait_for("the failed hook to be removed", || {
         (!svc.call("hooks/list", "").contains(&id)).then_some(())
     });
+    assert_eq!(svc.metric("bbb_webhooks_hooks_removed_total"), 1);
     svc.wait_logged(&format!("removing hook {id}"));
     publish_n(&redis, 2..3);
     let list = wait_for("the permanent hook to be failing", || {
@@ -213,13 +216,18 @@ fn sigterm_finishes_requests_in_flight_and_keeps_the_rest() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let mut svc = Service::start(&redis, &[]);
-    svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/"))));
+    let id = svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/"))));
     // The first request takes a while; the rest of the backlog waits behind it.
     rx.answer_next(vec![Answer::status(200).after(Duration::from_millis(700))]);
     publish_n(&redis, 0..20);
     assert_eq!(numbers(&rx.next()), [0]);
     let exit = svc.terminate();
     assert!(exit.success(), "exit status {exit:?}");
+    assert_eq!(
+        redis.llen(&journal_key(&id)),
+        19,
+        "the rest stays journaled in Redis"
+    );
     svc.wait_logged("undelivered events stay queued in Redis");
     rx.drain(Duration::from_millis(100));
 

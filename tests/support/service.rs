@@ -350,17 +350,26 @@ impl Service {
             .unwrap_or_else(|e| panic!("{sample}: {e}"))
     }
 
-    /// Waits until the metrics sample `sample` has the value `value`.
+    /// Waits until the metrics sample `sample` is `value`.
     pub fn wait_metric(&self, sample: &str, value: u64) {
+        self.wait_metric_by(sample, &format!("{value}"), |v| v == value);
+    }
+
+    /// Waits until the metrics sample `sample` is at least `min`.
+    pub fn wait_metric_at_least(&self, sample: &str, min: u64) {
+        self.wait_metric_by(sample, &format!("at least {min}"), |v| v >= min);
+    }
+
+    fn wait_metric_by(&self, sample: &str, wanted: &str, ok: impl Fn(u64) -> bool) {
         let until = Instant::now() + WAIT;
         loop {
             let now = self.metric(sample);
-            if now == value {
+            if ok(now) {
                 return;
             }
             assert!(
                 Instant::now() < until,
-                "timed out waiting for {sample} to be {value}: it is {now}"
+                "timed out waiting for {sample} to be {wanted}: it is {now}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
