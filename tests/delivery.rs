@@ -128,6 +128,121 @@ fn raw_hooks_event_filters_and_bad_messages() {
     svc.wait_logged("not a JSON object");
 }
 
+/// A hook created with `getRaw=true`, a permanent `raw:` hook and a mapped
+/// hook on a service with `BBB_WEBHOOKS_GET_RAW` set to `get_raw`.
+struct RawHooks {
+    svc: Service,
+    raw: HttpReceiver,
+    raw_id: String,
+    permanent: HttpReceiver,
+    mapped: HttpReceiver,
+}
+
+fn raw_hooks(redis: &Redis, get_raw: &str) -> RawHooks {
+    let raw = HttpReceiver::start();
+    let permanent = HttpReceiver::start();
+    let mapped = HttpReceiver::start();
+    let svc = Service::start(
+        redis,
+        &[
+            ("BBB_WEBHOOKS_GET_RAW", get_raw),
+            (
+                "BBB_WEBHOOKS_PERMANENT_HOOKS",
+                &format!("raw:{}", permanent.url("/permanent")),
+            ),
+        ],
+    );
+    let body = svc.call(
+        "hooks/create",
+        &format!("callbackURL={}&getRaw=true", enc(&raw.url("/raw"))),
+    );
+    // Whatever BBB_WEBHOOKS_GET_RAW says, the API takes the hook as raw.
+    assert!(body.contains("<rawData>true</rawData>"), "{body}");
+    let raw_id = between(&body, "<hookID>", "</hookID>");
+    svc.create_hook(&format!("callbackURL={}", enc(&mapped.url("/mapped"))));
+    RawHooks {
+        svc,
+        raw,
+        raw_id,
+        permanent,
+        mapped,
+    }
+}
+
+/// Publishes one message of each kind for meeting `int-raw`: a raw
+/// akka-apps message, an event already in the webhook format, and a draft
+/// test event. Returns them as published.
+fn publish_one_of_each_kind(redis: &Redis) -> Vec<serde_json::Value> {
+    let messages = [
+        (
+            "from-akka-apps-redis-channel",
+            meeting_created("int-raw", "ext-raw"),
+        ),
+        (
+            "from-akka-apps-redis-channel",
+            mapped_event("user-joined", "int-raw", "ext-raw", 1),
+        ),
+        ("bigbluebutton:events", test_event("int-raw", "t")),
+    ];
+    for (channel, message) in &messages {
+        redis.publish(channel, message);
+    }
+    messages
+        .iter()
+        .map(|(_, m)| serde_json::from_str(m).expect("JSON"))
+        .collect()
+}
+
+/// The mapped hook gets the three messages as mapped events, in order.
+fn assert_mapped_events(mapped: &HttpReceiver) {
+    assert_eq!(mapped.next_event()["data"]["id"], "meeting-created");
+    assert_eq!(mapped.next_event()["data"]["id"], "user-joined");
+    assert_eq!(mapped.next_event()["event"], "TestEvent");
+}
+
+/// What the Debian package ships: with `BBB_WEBHOOKS_GET_RAW=false` a raw
+/// hook gets nothing at all, neither the raw messages nor the mapped events
+/// in their place, and stays registered as raw.
+#[test]
+fn with_get_raw_false_a_raw_hook_receives_nothing_not_even_mapped_events() {
+    let redis = Redis::start();
+    let h = raw_hooks(&redis, "false");
+    publish_one_of_each_kind(&redis);
+    assert_mapped_events(&h.mapped);
+    // Only the mapped hook's three events were queued; none for a raw hook.
+    assert_eq!(h.svc.metric("bbb_webhooks_events_queued_total"), 3);
+    h.raw.assert_quiet(Duration::from_millis(300));
+    h.permanent.assert_quiet(Duration::from_millis(100));
+    // Still listed as raw, idle: nothing pending, no error.
+    let list = h.svc.call("hooks/list", "");
+    let entry = format!(
+        "<hook><hookID>{}</hookID><callbackURL><![CDATA[{}]]></callbackURL><permanentHook>false</permanentHook><rawData>true</rawData></hook>",
+        h.raw_id,
+        h.raw.url("/raw")
+    );
+    assert!(list.contains(&entry), "{list}");
+}
+
+/// With `BBB_WEBHOOKS_GET_RAW=true` (the default) a raw hook gets each
+/// message that maps to an event once, as it was published, and no mapped
+/// event.
+#[test]
+fn with_get_raw_true_a_raw_hook_receives_the_messages_as_published() {
+    let redis = Redis::start();
+    let h = raw_hooks(&redis, "true");
+    let published = publish_one_of_each_kind(&redis);
+    assert_mapped_events(&h.mapped);
+    for rx in [&h.raw, &h.permanent] {
+        let got: Vec<serde_json::Value> = (0..3).map(|_| rx.next_event()).collect();
+        assert_eq!(got, published);
+        assert_eq!(got[0]["envelope"]["name"], "MeetingCreatedEvtMsg");
+    }
+    // Three events for each of the three hooks, and nothing else.
+    assert_eq!(h.svc.metric("bbb_webhooks_events_queued_total"), 9);
+    h.raw.assert_quiet(Duration::from_millis(300));
+    h.permanent.assert_quiet(Duration::from_millis(100));
+}
+
 #[test]
 fn retries_keep_order_and_lose_nothing() {
     let redis = Redis::start();
