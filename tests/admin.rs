@@ -105,7 +105,7 @@ fn sign_prints_a_url_the_service_accepts() {
 }
 
 #[test]
-fn hooks_create_list_destroy_through_the_api() {
+fn hooks_command_creates_lists_and_destroys_hooks_through_the_api() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(&redis, &[]);

@@ -12,6 +12,7 @@ fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// And `--version` prints the crate version.
 #[test]
 fn help_lists_every_key_with_its_default() {
     let (mut cmd, _dir) = command(&[]);
@@ -74,7 +75,7 @@ fn bad_config_values_stop_startup_naming_the_key() {
 }
 
 #[test]
-fn api_port_in_use_is_a_clear_error() {
+fn an_api_port_in_use_stops_startup_naming_the_address_and_key() {
     let redis = Redis::start();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().expect("addr").to_string();

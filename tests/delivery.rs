@@ -1,6 +1,7 @@
 //! Events from Redis to callback URLs, end to end: the draft's own test flow,
-//! both authentication modes, meeting matching, raw hooks, order across
-//! retries, and bad messages on the channels.
+//! both authentication modes, meeting matching, raw hooks with
+//! `BBB_WEBHOOKS_GET_RAW` on and off, order across retries, bad messages on
+//! the channels, and Redis restarting.
 
 mod support;
 
@@ -53,7 +54,7 @@ fn draft_test_flow_delivers_with_a_valid_checksum() {
 }
 
 #[test]
-fn bearer_mode_and_meeting_matching_by_external_id() {
+fn bearer_mode_sends_the_secret_and_meeting_hooks_match_by_external_id() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(&redis, &[("BBB_WEBHOOKS_CALLBACK_AUTH", "bearer")]);
@@ -84,8 +85,10 @@ fn bearer_mode_and_meeting_matching_by_external_id() {
     assert_eq!(numbers(&rx.next()), [7], "matched by external id");
 }
 
+/// Garbage on a channel is skipped and counted; a hook for all events, one
+/// with an event filter and a raw hook each get theirs of what follows.
 #[test]
-fn raw_hooks_event_filters_and_bad_messages() {
+fn filtered_and_raw_hooks_get_their_events_after_bad_messages_are_skipped() {
     let redis = Redis::start();
     let all = HttpReceiver::start();
     let filtered = HttpReceiver::start();
@@ -274,8 +277,9 @@ fn retries_keep_order_and_lose_nothing() {
     rx.assert_quiet(Duration::from_millis(300));
 }
 
+/// The API keeps answering from memory meanwhile, and the outage is logged.
 #[test]
-fn redis_restart_while_running() {
+fn the_subscription_comes_back_after_a_redis_restart() {
     let mut redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(&redis, &[]);

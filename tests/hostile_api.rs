@@ -199,7 +199,7 @@ fn the_secret_and_checksums_never_reach_the_logs() {
 }
 
 #[test]
-fn concurrent_requests_next_to_a_flood_of_messages() {
+fn a_thousand_concurrent_requests_are_answered_during_a_flood_of_messages() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(&redis, &[("BBB_WEBHOOKS_LOG_LEVEL", "info")]);

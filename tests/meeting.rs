@@ -25,8 +25,9 @@ fn publish_fixture(redis: &Redis, text: &str) {
     }
 }
 
+/// The meeting and user mappings come back from Redis after the restart.
 #[test]
-fn a_meeting_across_a_restart() {
+fn a_hook_gets_a_whole_meeting_in_order_across_a_service_restart() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(&redis, &[]);
@@ -108,7 +109,7 @@ fn a_meeting_across_a_restart() {
 }
 
 #[test]
-fn server_wide_filters_and_raw_hooks() {
+fn server_wide_exclusions_apply_to_mapped_and_raw_hooks() {
     let redis = Redis::start();
     let mapped = HttpReceiver::start();
     let raw = HttpReceiver::start();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use support::*;
 
 #[test]
-fn endpoint_down_then_back_gets_everything_in_order_once() {
+fn an_endpoint_down_then_back_gets_everything_in_order_once() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(&redis, &[("BBB_WEBHOOKS_RETRY_INTERVALS_MS", "30")]);
@@ -92,7 +92,7 @@ fn retry_after_is_honoured() {
 }
 
 #[test]
-fn full_queue_drops_newer_events_and_says_so() {
+fn a_full_queue_drops_newer_events_and_says_so() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(
@@ -122,8 +122,9 @@ fn full_queue_drops_newer_events_and_says_so() {
     rx.assert_quiet(Duration::from_millis(300));
 }
 
+/// A permanent hook is never removed.
 #[test]
-fn exhausted_retries_mark_failing_or_remove_when_configured() {
+fn a_hook_out_of_retries_is_marked_failing_or_removed_when_configured() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(&redis, &[("BBB_WEBHOOKS_RETRY_INTERVALS_MS", "20,20")]);
@@ -168,7 +169,7 @@ fn exhausted_retries_mark_failing_or_remove_when_configured() {
 }
 
 #[test]
-fn gone_removes_the_hook() {
+fn a_hook_that_answers_410_is_removed() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(&redis, &[]);
@@ -183,7 +184,7 @@ fn gone_removes_the_hook() {
 }
 
 #[test]
-fn backlog_is_batched_up_to_multi_event() {
+fn a_backlog_goes_out_in_batches_of_up_to_multi_event() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(
