@@ -1,7 +1,7 @@
 //! Events from Redis to callback URLs, end to end: the draft's own test flow,
 //! both authentication modes, meeting matching, raw hooks with
 //! `BBB_WEBHOOKS_GET_RAW` on and off, order across retries, bad messages on
-//! the channels, and Redis restarting.
+//! the channels, and Redis restarting or down when the service starts.
 
 mod support;
 
@@ -300,4 +300,26 @@ fn the_subscription_comes_back_after_a_redis_restart() {
     // The log tells the operator about the outage and its end.
     svc.wait_logged("Redis subscription lost");
     svc.wait_logged("Redis subscription is back");
+}
+
+/// A service started while Redis is down takes its ports, waits for Redis
+/// (saying so) without serving, then loads, serves and subscribes.
+#[test]
+fn a_service_started_before_redis_waits_for_it() {
+    let mut redis = Redis::start();
+    redis.stop();
+    let rx = HttpReceiver::start();
+    let mut svc = Service::launch(&redis).ready(Ready::Listening).start();
+    svc.wait_logged(&format!("waiting for Redis at {}", redis.url()));
+    let ping = format!("{}/hooks/ping", svc.api);
+    assert!(
+        try_request("GET", &ping, Duration::from_millis(300)).is_err(),
+        "the API answers only once the hooks are loaded"
+    );
+    redis.restart();
+    svc.wait_until(Ready::Subscribed);
+    svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/late"))));
+    redis.publish("bigbluebutton:events", &test_event("m", "late"));
+    assert_eq!(rx.next().events()[0]["data"], "late");
+    svc.wait_logged("Redis answered after");
 }
