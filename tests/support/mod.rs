@@ -1,13 +1,37 @@
 //! Real parts for the integration tests, one topic per file:
 //!
-//! - [`redis_server`]: a private `redis-server` on a free port (the
-//!   throughput benchmark includes this file too);
-//! - [`receiver`]: an HTTP receiver that records callbacks and answers as told;
-//! - [`service`]: the service binary as a child process;
+//! - [`redis_server`]: a private `redis-server` on a free port, checked to
+//!   be the one listening there (the throughput benchmark includes this
+//!   file too, with `#[path]`);
+//! - [`receiver`]: an HTTP receiver on port 0 that records callbacks and
+//!   answers as told;
+//! - [`service`]: the service binary running, ready when it says so;
+//! - [`process`]: the binary as a bare process (run to completion, SIGTERM,
+//!   `/proc` figures);
 //! - [`api`]: plain HTTP requests and signed API URLs;
-//! - [`events`]: messages to publish, and what callbacks carry back.
+//! - [`events`]: messages to publish, and what callbacks carry back;
+//! - [`layout`]: the Redis keys the service keeps.
 //!
-//! A test file starts with `mod support; use support::*;`.
+//! A new test file starts with `mod support; use support::*;` (from a
+//! directory, `#[path = "../support/mod.rs"] mod support;`), then:
+//!
+//! ```ignore
+//! let redis = Redis::start();                 // its own redis-server
+//! let mut conn = redis.conn();                // a redis::Connection to it
+//! let rx = HttpReceiver::start();             // rx.url("/cb"), rx.next()
+//! let svc = Service::start(&redis, &[("BBB_WEBHOOKS_MAX_QUEUE", "5")]);
+//! svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/cb"))));
+//! ```
+//!
+//! `Service::start` returns once the service is subscribed to Redis
+//! (`Ready::Subscribed`, read from its `GET /metrics`). For anything else,
+//! `Service::launch(&redis)` takes settings (`.env(k, v)`, `.envs(..)`,
+//! `.without_metrics()`) and what to wait for (`.ready(Ready::Api)`: the API
+//! answers; `.ready(Ready::Listening)`: its ports are bound, e.g. while it
+//! waits for Redis), then `.start()`; `svc.wait_until(Ready::..)` waits for
+//! more later. Progress is waited for with `wait_for`, `svc.wait_metric`,
+//! `wait_journal_len` or `rx.next()`, each with a deadline; `wait_logged`
+//! is for tests about what the log says.
 
 // Each test binary uses a part of it.
 #![allow(dead_code, unused_imports)]

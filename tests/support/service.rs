@@ -88,47 +88,44 @@ impl Launch {
                 .find(|(k, _)| k == key)
                 .map(|(_, v)| v.trim().to_owned())
         };
-        let given_api = get("BBB_WEBHOOKS_API_BIND").map(|v| {
-            let addr = parse_bind("BBB_WEBHOOKS_API_BIND", &v);
-            assert_ne!(
-                addr.port(),
-                0,
-                "the harness must know the API port: give a fixed one or leave it to the harness"
-            );
-            addr
-        });
-        // None: chosen here; Some(None): off, or on a port unknown here.
-        let given_metrics = match get("BBB_WEBHOOKS_METRICS_BIND") {
-            _ if self.metrics_off => Some(None),
-            None => None,
-            Some(v) => Some(
-                (!v.is_empty())
-                    .then(|| parse_bind("BBB_WEBHOOKS_METRICS_BIND", &v))
-                    .filter(|a| a.port() != 0),
-            ),
+        let api_bind = match get(API_BIND) {
+            None => Bind::Chosen,
+            Some(v) => {
+                let addr = parse_bind(API_BIND, &v);
+                assert_ne!(addr.port(), 0, "the harness must know the API port");
+                Bind::Given(addr)
+            }
+        };
+        let metrics_bind = match get(METRICS_BIND) {
+            _ if self.metrics_off => Bind::Unknown,
+            None => Bind::Chosen,
+            Some(v) if v.is_empty() => Bind::Unknown,
+            Some(v) => match parse_bind(METRICS_BIND, &v) {
+                addr if addr.port() == 0 => Bind::Unknown,
+                addr => Bind::Given(addr),
+            },
         };
         let api_path = get("BBB_WEBHOOKS_API_PATH")
             .map(|p| p.trim_end_matches('/').to_owned())
             .unwrap_or_else(|| "/bigbluebutton/api".to_owned());
         let mut taken = Vec::new();
         for _ in 0..ATTEMPTS {
-            let api = given_api.unwrap_or_else(|| local(free_port()));
-            let metrics = given_metrics.unwrap_or_else(|| Some(local(free_port())));
-            let mut env = with(self.env.clone(), "BBB_WEBHOOKS_API_BIND", &api.to_string());
-            if given_metrics.is_none() {
-                let bind = metrics.expect("a metrics port chosen here").to_string();
-                env = with(env, "BBB_WEBHOOKS_METRICS_BIND", &bind);
+            let api = api_bind.pick().expect("an API address");
+            let metrics = metrics_bind.pick();
+            let mut env = with(self.env.clone(), API_BIND, &api.to_string());
+            if let (Bind::Chosen, Some(addr)) = (metrics_bind, metrics) {
+                env = with(env, METRICS_BIND, &addr.to_string());
             }
             let mut svc = Service::spawn(env, api, &api_path, metrics);
             match svc.wait(self.ready) {
                 Ok(()) => return svc,
                 Err(NotReady::PortTaken { key, log })
-                    if (key == "BBB_WEBHOOKS_API_BIND" && given_api.is_none())
-                        || (key == "BBB_WEBHOOKS_METRICS_BIND" && given_metrics.is_none()) =>
+                    if (key == API_BIND && api_bind == Bind::Chosen)
+                        || (key == METRICS_BIND && metrics_bind == Bind::Chosen) =>
                 {
                     taken.push(log);
                 }
-                Err(NotReady::PortTaken { log, .. }) | Err(NotReady::Other(log)) => {
+                Err(NotReady::PortTaken { log, .. } | NotReady::Other(log)) => {
                     panic!("the service did not start: {log}")
                 }
             }
@@ -140,10 +137,35 @@ impl Launch {
     }
 }
 
+const API_BIND: &str = "BBB_WEBHOOKS_API_BIND";
+const METRICS_BIND: &str = "BBB_WEBHOOKS_METRICS_BIND";
+
+/// A listening address of the service, as the test left it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bind {
+    /// Not set: a free port chosen here, a fresh one on each attempt.
+    Chosen,
+    /// Set by the test: that address, and no retry elsewhere.
+    Given(SocketAddr),
+    /// Off, or port 0: the harness does not know it.
+    Unknown,
+}
+
+impl Bind {
+    /// The address for one attempt at starting.
+    fn pick(self) -> Option<SocketAddr> {
+        match self {
+            Bind::Chosen => Some(local(free_port())),
+            Bind::Given(addr) => Some(addr),
+            Bind::Unknown => None,
+        }
+    }
+}
+
 /// Why a service did not become ready.
 enum NotReady {
     /// It exited because the port of `key` was taken.
-    PortTaken { key: String, log: String },
+    PortTaken { key: &'static str, log: String },
     /// It exited for another reason, or was not ready in time.
     Other(String),
 }
@@ -249,16 +271,11 @@ impl Service {
             if let Ok(Some(status)) = self.child.try_wait() {
                 let log = format!("it exited ({status}); its log:\n{}", self.full_log());
                 // The service's own message: "cannot listen on ADDR (KEY): why".
-                let taken = ["BBB_WEBHOOKS_API_BIND", "BBB_WEBHOOKS_METRICS_BIND"]
-                    .into_iter()
-                    .find(|key| {
-                        log.contains(&format!("cannot listen on {} ({key})", self.bind_of(key)))
-                    });
+                let taken = [API_BIND, METRICS_BIND].into_iter().find(|key| {
+                    log.contains(&format!("cannot listen on {} ({key})", self.bind_of(key)))
+                });
                 return Err(match taken {
-                    Some(key) => NotReady::PortTaken {
-                        key: key.to_owned(),
-                        log,
-                    },
+                    Some(key) => NotReady::PortTaken { key, log },
                     None => NotReady::Other(log),
                 });
             }
