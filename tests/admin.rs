@@ -32,14 +32,6 @@ fn admin(env: &[(String, String)], args: &[&str]) -> Output {
     out
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 #[test]
 fn sign_prints_a_url_the_service_accepts() {
     let redis = Redis::start();

@@ -216,8 +216,9 @@ impl UntrustedTls {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("openssl s_server runs");
+        let pid = child.id();
         wait_for("the TLS server to listen", || {
-            TcpStream::connect(("127.0.0.1", port)).ok()
+            listens_on(pid, port).then_some(())
         });
         UntrustedTls { child, port, dir }
     }

@@ -3,7 +3,7 @@
 //! file, the settings every test gives it, SIGTERM, and `/proc` figures.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus};
+use std::process::{Child, Command, ExitStatus, Output};
 use std::time::{Duration, Instant};
 
 use super::{free_port, Redis, DOMAIN, SECRET, WAIT};
@@ -63,6 +63,16 @@ pub fn command(env: &[(String, String)]) -> (Command, TempDir) {
         cmd.env(k, v);
     }
     (cmd, TempDir(dir))
+}
+
+/// What a finished command printed on stdout, as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// What a finished command printed on stderr, as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Sends SIGTERM to `child` and waits for it to exit; returns its status.
