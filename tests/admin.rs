@@ -7,30 +7,10 @@ mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 
 use crossbeam_channel::{unbounded, Receiver};
 use support::*;
-
-fn enc(s: &str) -> String {
-    bbb_webhooks::query::form_encode(s)
-}
-
-/// The service's settings with a fixed API port, so commands that read the
-/// same settings find the API.
-fn env_for(redis: &Redis, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut env = base_env(redis);
-    let api = format!("127.0.0.1:{}", free_port());
-    let mut set = |k: &str, v: &str| {
-        env.retain(|(ek, _)| ek != k);
-        env.push((k.to_owned(), v.to_owned()));
-    };
-    set("BBB_WEBHOOKS_API_BIND", &api);
-    for (k, v) in extra {
-        set(k, v);
-    }
-    env
-}
 
 /// Runs `bbb-webhooks --config <empty file> ARGS` with `env` to completion,
 /// and checks that it printed no secret.
@@ -52,20 +32,12 @@ fn admin(env: &[(String, String)], args: &[&str]) -> Output {
     out
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 #[test]
 fn sign_prints_a_url_the_service_accepts() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
-    let env = env_for(&redis, &[]);
-    let svc = Service::start_env(&env, &redis);
+    let svc = Service::start(&redis, &[]);
+    let env = svc.env();
     let cb = rx.url("/cb?a=1&b=é");
     let out = admin(
         &env,
@@ -125,11 +97,11 @@ fn sign_prints_a_url_the_service_accepts() {
 }
 
 #[test]
-fn hooks_create_list_destroy_through_the_api() {
+fn hooks_command_creates_lists_and_destroys_hooks_through_the_api() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
-    let env = env_for(&redis, &[]);
-    let _svc = Service::start_env(&env, &redis);
+    let svc = Service::start(&redis, &[]);
+    let env = svc.env();
     let out = admin(&env, &["hooks", "list"]);
     assert!(out.status.success());
     assert_eq!(stdout(&out).trim(), "no hooks");
@@ -213,17 +185,30 @@ fn hooks_create_list_destroy_through_the_api() {
 fn test_event_reaches_a_subscribed_receiver() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
-    let env = env_for(&redis, &[]);
     // Nobody subscribed yet: the command says so and fails.
-    let out = admin(&env, &["test-event"]);
+    let out = admin(&base_env(&redis), &["test-event"]);
     assert!(!out.status.success());
     assert!(stdout(&out).contains(": 0 subscribers"), "{}", stdout(&out));
 
-    let svc = Service::start_env(&env, &redis);
+    let svc = Service::launch(&redis)
+        .without_metrics()
+        .ready(Ready::Api)
+        .start();
+    assert_eq!(
+        listening_ports(svc.pid()),
+        [svc.api_addr.port()],
+        "the metrics endpoint is off by default"
+    );
+    // Logged after the metrics address would be, so the log is far enough.
+    svc.wait_logged("API listening on");
     assert!(
         !svc.logged("metrics"),
         "the metrics endpoint is off by default"
     );
+    wait_for("the service to subscribe", || {
+        (redis.subscribers("bigbluebutton:events") == 1).then_some(())
+    });
+    let env = svc.env();
     svc.call(
         "subscribeEvent",
         &format!("meetingID=my-meeting&callbackURL={}", enc(&rx.url("/t"))),
@@ -317,21 +302,17 @@ fn post(port: u16, target: &str, headers: &str, body: &str) -> u16 {
         .expect("a status")
 }
 
-fn sigterm(child: &mut Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let exit = wait_for("catch to exit", || child.try_wait().ok().flatten());
+/// Stops `catch` with SIGTERM and checks that it exits cleanly.
+fn stop(catch: &mut Catch) {
+    let exit = sigterm(&mut catch.child);
     assert!(exit.success(), "catch stops cleanly: {exit:?}");
 }
 
 #[test]
 fn catch_verifies_real_and_forged_callbacks() {
     let redis = Redis::start();
-    let env = env_for(&redis, &[]);
-    let svc = Service::start_env(&env, &redis);
+    let svc = Service::start(&redis, &[]);
+    let env = svc.env();
     let mut catch = Catch::start(&env);
     let cb = catch.url("/cb?app=1");
     svc.create_hook(&format!("callbackURL={}", enc(&cb)));
@@ -355,10 +336,10 @@ fn catch_verifies_real_and_forged_callbacks() {
     assert!(line.contains(&format!("size={}", body.len())), "{line}");
     assert_eq!(post(catch.port, "/cb?app=1", "", body), 200);
     assert!(catch.next_line().ends_with("checksum absent"));
-    sigterm(&mut catch.child);
+    stop(&mut catch);
 
     // Bearer mode: the Authorization header is checked.
-    let benv = env_for(&redis, &[("BBB_WEBHOOKS_CALLBACK_AUTH", "bearer")]);
+    let benv = with(env, "BBB_WEBHOOKS_CALLBACK_AUTH", "bearer");
     let mut catch = Catch::start(&benv);
     let good = format!("Authorization: Bearer {SECRET}\r\n");
     assert_eq!(post(catch.port, "/b", &good, body), 200);
@@ -372,13 +353,14 @@ fn catch_verifies_real_and_forged_callbacks() {
     let line = catch.next_line();
     assert!(line.ends_with("bearer absent"), "{line}");
     assert!(!line.contains(SECRET));
-    sigterm(&mut catch.child);
+    stop(&mut catch);
 }
 
 #[test]
 fn check_passes_on_a_working_setup_and_names_what_fails() {
     let mut redis = Redis::start();
-    let env = env_for(&redis, &[]);
+    let api = format!("127.0.0.1:{}", free_port());
+    let env = with(base_env(&redis), "BBB_WEBHOOKS_API_BIND", &api);
     // Before the service runs: its port is free, which is fine.
     let out = admin(&env, &["check"]);
     assert!(out.status.success());
@@ -388,9 +370,9 @@ fn check_passes_on_a_working_setup_and_names_what_fails() {
         "metrics are off by default"
     );
 
-    let metrics = format!("127.0.0.1:{}", free_port());
-    let env = env_for(&redis, &[("BBB_WEBHOOKS_METRICS_BIND", &metrics)]);
-    let _svc = Service::start_env(&env, &redis);
+    let svc = Service::start(&redis, &[]);
+    let env = svc.env();
+    let metrics = svc.metrics_addr.expect("the metrics endpoint is on");
     let out = admin(&env, &["check"]);
     assert!(out.status.success());
     let text = stdout(&out);
@@ -451,26 +433,16 @@ fn check_passes_on_a_working_setup_and_names_what_fails() {
 fn metrics_endpoint_counts_deliveries() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
-    let mut svc = Service::start(&redis, &[("BBB_WEBHOOKS_METRICS_BIND", "127.0.0.1:0")]);
-    let log_line = wait_for("the metrics address in the log", || {
-        svc.log
-            .lock()
-            .expect("log lock")
-            .iter()
-            .find_map(|l| l.split("metrics listening on ").nth(1).map(str::to_owned))
-    });
-    let url = log_line.trim().to_owned();
+    let mut svc = Service::start(&redis, &[]);
+    let url = svc.metrics_url();
     svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/m"))));
     // The first attempt fails and is retried.
     rx.answer_next(vec![Answer::status(500)]);
     redis.publish(
         "from-akka-apps-redis-channel",
-        r#"{"envelope":{"name":"MeetingCreatedEvtMsg","routing":{},"timestamp":1},"core":{"header":{"name":"MeetingCreatedEvtMsg"},"body":{"props":{"meetingProp":{"intId":"int-1","extId":"ext-1","name":"n"}}}}}"#,
+        &meeting_created("int-1", "ext-1"),
     );
-    redis.publish(
-        "bigbluebutton:events",
-        r#"{"data":"hola ola","meetingID":"int-1","event":"TestEvent"}"#,
-    );
+    redis.publish("bigbluebutton:events", &test_event("int-1", "hola ola"));
     for _ in 0..3 {
         rx.next();
     }
@@ -506,6 +478,37 @@ fn metrics_endpoint_counts_deliveries() {
     assert!(exit.success(), "exit status {exit:?}");
     let addr = between(&url, "http://", "/metrics");
     assert!(TcpStream::connect(addr).is_err(), "the endpoint is closed");
+}
+
+/// With port 0 the system chooses the metrics port; the log line is the
+/// only place that says which, so the address is read from there.
+#[test]
+fn a_metrics_endpoint_on_port_0_logs_the_address_it_got() {
+    let redis = Redis::start();
+    let svc = Service::launch(&redis)
+        .env("BBB_WEBHOOKS_METRICS_BIND", "127.0.0.1:0")
+        .ready(Ready::Api)
+        .start();
+    let url = wait_for("the metrics address in the log", || {
+        svc.log
+            .lock()
+            .expect("log lock")
+            .iter()
+            .find_map(|l| l.split("metrics listening on ").nth(1).map(str::to_owned))
+    });
+    let url = url.trim();
+    let port: u16 = between(url, "http://127.0.0.1:", "/metrics")
+        .parse()
+        .expect("a port");
+    assert_ne!(port, 0);
+    assert!(listens_on(svc.pid(), port), "{url} is the service's own");
+    wait_for("the endpoint to show the subscription", || {
+        let (status, body) = http_get(url);
+        assert_eq!(status, 200);
+        body.lines()
+            .any(|l| l == "bbb_webhooks_redis_subscribed 1")
+            .then_some(())
+    });
 }
 
 #[test]

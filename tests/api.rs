@@ -7,12 +7,9 @@ mod support;
 use bbb_webhooks::checksum::Algorithm;
 use support::*;
 
-fn enc(s: &str) -> String {
-    bbb_webhooks::query::form_encode(s)
-}
-
+/// Byte for byte as the reference answers, CDATA escaping included.
 #[test]
-fn create_list_destroy_exact_xml() {
+fn create_list_and_destroy_answer_in_the_reference_xml() {
     let redis = Redis::start();
     let svc = Service::start(&redis, &[]);
     let cb = "http://127.0.0.1:9/cb?a=1&b=]]>";
@@ -76,8 +73,10 @@ fn create_list_destroy_exact_xml() {
     assert!(!svc.call("hooks/list", "").contains(&other));
 }
 
+/// Missing and bad parameters, unknown ids, the hook limit and every way a
+/// checksum can be wrong.
 #[test]
-fn error_keys() {
+fn every_failure_answers_with_its_message_key() {
     let redis = Redis::start();
     let svc = Service::start(&redis, &[("BBB_WEBHOOKS_MAX_HOOKS", "1")]);
     let fails = |body: String, key: &str| {
@@ -165,7 +164,7 @@ fn error_keys() {
 }
 
 #[test]
-fn checksums_in_every_algorithm_and_encoding() {
+fn checksums_verify_in_every_algorithm_and_encoding() {
     let redis = Redis::start();
     let svc = Service::start(&redis, &[]);
     for (i, alg) in Algorithm::ALL.into_iter().enumerate() {
@@ -217,7 +216,7 @@ fn checksums_in_every_algorithm_and_encoding() {
 }
 
 #[test]
-fn draft_calls() {
+fn draft_calls_subscribe_list_and_unsubscribe() {
     let redis = Redis::start();
     let svc = Service::start(&redis, &[]);
     let body = svc.call(
@@ -263,14 +262,12 @@ fn draft_calls() {
     assert!(!svc.call("hooks/list", "").contains(&id));
 }
 
+/// And a trailing slash is part of the signed call name.
 #[test]
-fn ping_methods_paths_and_trailing_slash() {
+fn ping_answers_and_other_methods_and_paths_are_refused() {
     let redis = Redis::start();
     let svc = Service::start(&redis, &[]);
-    assert_eq!(
-        http_get(&format!("{}/hooks/ping", svc.api)),
-        (200, "bbb-webhooks API up!".to_owned())
-    );
+    assert_eq!(svc.ping(), (200, "bbb-webhooks API up!".to_owned()));
     let (status, body) = request("POST", &svc.url("hooks/list", ""));
     assert_eq!(status, 405);
     assert!(body.contains("methodNotAllowed"), "{body}");

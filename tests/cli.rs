@@ -12,12 +12,13 @@ fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// And `--version` prints the crate version.
 #[test]
 fn help_lists_every_key_with_its_default() {
     let (mut cmd, _dir) = command(&[]);
     let out = cmd.arg("--help").output().expect("runs");
     assert!(out.status.success());
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = stdout(&out);
     for (key, default, _) in bbb_webhooks::config::KEYS {
         assert!(text.contains(key), "{key} in --help");
         if !default.is_empty() {
@@ -27,7 +28,7 @@ fn help_lists_every_key_with_its_default() {
     let (mut cmd, _dir) = command(&[]);
     let out = cmd.arg("--version").output().expect("runs");
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
+        stdout(&out).trim(),
         format!("bbb-webhooks {}", env!("CARGO_PKG_VERSION"))
     );
 }
@@ -51,7 +52,7 @@ fn bad_config_values_stop_startup_naming_the_key() {
         let (mut cmd, _dir) = command(&env(&pairs));
         let out = cmd.output().expect("runs");
         assert!(!out.status.success(), "{key}={value} must stop startup");
-        let err = String::from_utf8_lossy(&out.stderr);
+        let err = stderr(&out);
         assert!(err.contains(key), "{key}: {err}");
     }
     // No secret anywhere: the error says where it looked.
@@ -61,7 +62,7 @@ fn bad_config_values_stop_startup_naming_the_key() {
     )]));
     let out = cmd.output().expect("runs");
     assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(
         err.contains("no shared secret") && err.contains("/nonexistent/bbb-web.properties"),
         "{err}"
@@ -70,11 +71,11 @@ fn bad_config_values_stop_startup_naming_the_key() {
     let (mut cmd, _dir) = command(&[]);
     let out = cmd.arg("--frobnicate").output().expect("runs");
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--frobnicate"));
+    assert!(stderr(&out).contains("--frobnicate"));
 }
 
 #[test]
-fn api_port_in_use_is_a_clear_error() {
+fn an_api_port_in_use_stops_startup_naming_the_address_and_key() {
     let redis = Redis::start();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().expect("addr").to_string();
@@ -84,7 +85,7 @@ fn api_port_in_use_is_a_clear_error() {
     let (mut cmd, _dir) = command(&e);
     let out = cmd.output().expect("runs");
     assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(
         err.contains(&addr) && err.contains("BBB_WEBHOOKS_API_BIND"),
         "{err}"

@@ -1,16 +1,13 @@
 //! Events from Redis to callback URLs, end to end: the draft's own test flow,
-//! both authentication modes, meeting matching, raw hooks, order across
-//! retries, and bad messages on the channels.
+//! both authentication modes, meeting matching, raw hooks with
+//! `BBB_WEBHOOKS_GET_RAW` on and off, order across retries, bad messages on
+//! the channels, and Redis restarting or down when the service starts.
 
 mod support;
 
 use std::time::Duration;
 
 use support::*;
-
-fn enc(s: &str) -> String {
-    bbb_webhooks::query::form_encode(s)
-}
 
 #[test]
 fn draft_test_flow_delivers_with_a_valid_checksum() {
@@ -22,8 +19,8 @@ fn draft_test_flow_delivers_with_a_valid_checksum() {
         "subscribeEvent",
         &format!("meetingID=int-meeting-1&callbackURL={}", enc(&cb)),
     );
-    let msg = r#"{"data":"hola ola","meetingID":"int-meeting-1","event":"TestEvent"}"#;
-    redis.publish("bigbluebutton:events", msg);
+    let msg = test_event("int-meeting-1", "hola ola");
+    redis.publish("bigbluebutton:events", &msg);
     let r = rx.next();
     assert_eq!(r.method, "POST");
     assert_eq!(
@@ -52,15 +49,12 @@ fn draft_test_flow_delivers_with_a_valid_checksum() {
     assert!(r.header("x-bbb-webhooks-event-ids").is_some());
 
     // Another meeting's event does not reach the subscription.
-    redis.publish(
-        "bigbluebutton:events",
-        r#"{"data":"x","meetingID":"int-meeting-2","event":"TestEvent"}"#,
-    );
+    redis.publish("bigbluebutton:events", &test_event("int-meeting-2", "x"));
     rx.assert_quiet(Duration::from_millis(300));
 }
 
 #[test]
-fn bearer_mode_and_meeting_matching_by_external_id() {
+fn bearer_mode_sends_the_secret_and_meeting_hooks_match_by_external_id() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(&redis, &[("BBB_WEBHOOKS_CALLBACK_AUTH", "bearer")]);
@@ -69,11 +63,11 @@ fn bearer_mode_and_meeting_matching_by_external_id() {
     // The meeting's internal ID is learned from its creation message.
     redis.publish(
         "from-akka-apps-redis-channel",
-        r#"{"envelope":{"name":"MeetingCreatedEvtMsg","routing":{},"timestamp":1},"core":{"header":{"name":"MeetingCreatedEvtMsg"},"body":{"props":{"meetingProp":{"intId":"int-1","extId":"ext-1","name":"n"}}}}}"#,
+        &meeting_created("int-1", "ext-1"),
     );
     redis.publish(
         "bigbluebutton:events",
-        r#"{"data":"by internal id","meetingID":"int-1","event":"TestEvent"}"#,
+        &test_event("int-1", "by internal id"),
     );
     let created = rx.next();
     assert_eq!(created.events()[0]["data"]["id"], "meeting-created");
@@ -88,15 +82,13 @@ fn bearer_mode_and_meeting_matching_by_external_id() {
         "from-akka-apps-redis-channel",
         &mapped_event("user-joined", "int-x", "ext-1", 7),
     );
-    assert_eq!(
-        rx.next().events()[0]["data"]["attributes"]["n"],
-        7,
-        "matched by external id"
-    );
+    assert_eq!(numbers(&rx.next()), [7], "matched by external id");
 }
 
+/// Garbage on a channel is skipped and counted; a hook for all events, one
+/// with an event filter and a raw hook each get theirs of what follows.
 #[test]
-fn raw_hooks_event_filters_and_bad_messages() {
+fn filtered_and_raw_hooks_get_their_events_after_bad_messages_are_skipped() {
     let redis = Redis::start();
     let all = HttpReceiver::start();
     let filtered = HttpReceiver::start();
@@ -130,8 +122,128 @@ fn raw_hooks_event_filters_and_bad_messages() {
         serde_json::from_str::<serde_json::Value>(&joined).expect("json")
     );
     filtered.assert_quiet(Duration::from_millis(200));
+    svc.wait_metric(
+        "bbb_webhooks_messages_skipped_total{reason=\"malformed\"}",
+        3,
+    );
+    // The log says why each was skipped.
     svc.wait_logged("skipping a message on from-akka-apps-redis-channel: not JSON");
     svc.wait_logged("not a JSON object");
+}
+
+/// A hook created with `getRaw=true`, a permanent `raw:` hook and a mapped
+/// hook on a service with `BBB_WEBHOOKS_GET_RAW` set to `get_raw`.
+struct RawHooks {
+    svc: Service,
+    raw: HttpReceiver,
+    raw_id: String,
+    permanent: HttpReceiver,
+    mapped: HttpReceiver,
+}
+
+fn raw_hooks(redis: &Redis, get_raw: &str) -> RawHooks {
+    let raw = HttpReceiver::start();
+    let permanent = HttpReceiver::start();
+    let mapped = HttpReceiver::start();
+    let svc = Service::start(
+        redis,
+        &[
+            ("BBB_WEBHOOKS_GET_RAW", get_raw),
+            (
+                "BBB_WEBHOOKS_PERMANENT_HOOKS",
+                &format!("raw:{}", permanent.url("/permanent")),
+            ),
+        ],
+    );
+    let body = svc.call(
+        "hooks/create",
+        &format!("callbackURL={}&getRaw=true", enc(&raw.url("/raw"))),
+    );
+    // Whatever BBB_WEBHOOKS_GET_RAW says, the API takes the hook as raw.
+    assert!(body.contains("<rawData>true</rawData>"), "{body}");
+    let raw_id = between(&body, "<hookID>", "</hookID>");
+    svc.create_hook(&format!("callbackURL={}", enc(&mapped.url("/mapped"))));
+    RawHooks {
+        svc,
+        raw,
+        raw_id,
+        permanent,
+        mapped,
+    }
+}
+
+/// Publishes one message of each kind for meeting `int-raw`: a raw
+/// akka-apps message, an event already in the webhook format, and a draft
+/// test event. Returns them as published.
+fn publish_one_of_each_kind(redis: &Redis) -> Vec<serde_json::Value> {
+    let messages = [
+        (
+            "from-akka-apps-redis-channel",
+            meeting_created("int-raw", "ext-raw"),
+        ),
+        (
+            "from-akka-apps-redis-channel",
+            mapped_event("user-joined", "int-raw", "ext-raw", 1),
+        ),
+        ("bigbluebutton:events", test_event("int-raw", "t")),
+    ];
+    for (channel, message) in &messages {
+        redis.publish(channel, message);
+    }
+    messages
+        .iter()
+        .map(|(_, m)| serde_json::from_str(m).expect("JSON"))
+        .collect()
+}
+
+/// The mapped hook gets the three messages as mapped events, in order.
+fn assert_mapped_events(mapped: &HttpReceiver) {
+    assert_eq!(mapped.next_event()["data"]["id"], "meeting-created");
+    assert_eq!(mapped.next_event()["data"]["id"], "user-joined");
+    assert_eq!(mapped.next_event()["event"], "TestEvent");
+}
+
+/// What the Debian package ships: with `BBB_WEBHOOKS_GET_RAW=false` a raw
+/// hook gets nothing at all, neither the raw messages nor the mapped events
+/// in their place, and stays registered as raw.
+#[test]
+fn with_get_raw_false_a_raw_hook_receives_nothing_not_even_mapped_events() {
+    let redis = Redis::start();
+    let h = raw_hooks(&redis, "false");
+    publish_one_of_each_kind(&redis);
+    assert_mapped_events(&h.mapped);
+    // Only the mapped hook's three events were queued; none for a raw hook.
+    assert_eq!(h.svc.metric("bbb_webhooks_events_queued_total"), 3);
+    h.raw.assert_quiet(Duration::from_millis(300));
+    h.permanent.assert_quiet(Duration::from_millis(100));
+    // Still listed as raw, idle: nothing pending, no error.
+    let list = h.svc.call("hooks/list", "");
+    let entry = format!(
+        "<hook><hookID>{}</hookID><callbackURL><![CDATA[{}]]></callbackURL><permanentHook>false</permanentHook><rawData>true</rawData></hook>",
+        h.raw_id,
+        h.raw.url("/raw")
+    );
+    assert!(list.contains(&entry), "{list}");
+}
+
+/// With `BBB_WEBHOOKS_GET_RAW=true` (the default) a raw hook gets each
+/// message that maps to an event once, as it was published, and no mapped
+/// event.
+#[test]
+fn with_get_raw_true_a_raw_hook_receives_the_messages_as_published() {
+    let redis = Redis::start();
+    let h = raw_hooks(&redis, "true");
+    let published = publish_one_of_each_kind(&redis);
+    assert_mapped_events(&h.mapped);
+    for rx in [&h.raw, &h.permanent] {
+        let got: Vec<serde_json::Value> = (0..3).map(|_| rx.next_event()).collect();
+        assert_eq!(got, published);
+        assert_eq!(got[0]["envelope"]["name"], "MeetingCreatedEvtMsg");
+    }
+    // Three events for each of the three hooks, and nothing else.
+    assert_eq!(h.svc.metric("bbb_webhooks_events_queued_total"), 9);
+    h.raw.assert_quiet(Duration::from_millis(300));
+    h.permanent.assert_quiet(Duration::from_millis(100));
 }
 
 #[test]
@@ -159,27 +271,21 @@ fn retries_keep_order_and_lose_nothing() {
     assert_eq!(rest, (1..17).collect::<Vec<u64>>());
     let mut more = Vec::new();
     while more.len() < 3 {
-        more.push(
-            rx.next().events()[0]["data"]["attributes"]["n"]
-                .as_u64()
-                .expect("n"),
-        );
+        more.push(numbers(&rx.next())[0]);
     }
     assert_eq!(more, [17, 18, 19]);
     rx.assert_quiet(Duration::from_millis(300));
 }
 
+/// The API keeps answering from memory meanwhile, and the outage is logged.
 #[test]
-fn redis_restart_while_running() {
+fn the_subscription_comes_back_after_a_redis_restart() {
     let mut redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(&redis, &[]);
     let cb = rx.url("/r");
     svc.create_hook(&format!("callbackURL={}", enc(&cb)));
-    redis.publish(
-        "bigbluebutton:events",
-        r#"{"data":"before","meetingID":"m","event":"TestEvent"}"#,
-    );
+    redis.publish("bigbluebutton:events", &test_event("m", "before"));
     assert_eq!(rx.next().events()[0]["data"], "before");
 
     redis.restart();
@@ -188,11 +294,32 @@ fn redis_restart_while_running() {
     wait_for("the service to subscribe again", || {
         (redis.subscribers("bigbluebutton:events") > 0).then_some(())
     });
-    redis.publish(
-        "bigbluebutton:events",
-        r#"{"data":"after","meetingID":"m","event":"TestEvent"}"#,
-    );
+    redis.publish("bigbluebutton:events", &test_event("m", "after"));
     assert_eq!(rx.next().events()[0]["data"], "after");
+    svc.wait_metric("bbb_webhooks_redis_subscribed", 1);
+    // The log tells the operator about the outage and its end.
     svc.wait_logged("Redis subscription lost");
     svc.wait_logged("Redis subscription is back");
+}
+
+/// A service started while Redis is down takes its ports, waits for Redis
+/// (saying so) without serving, then loads, serves and subscribes.
+#[test]
+fn a_service_started_before_redis_waits_for_it() {
+    let mut redis = Redis::start();
+    redis.stop();
+    let rx = HttpReceiver::start();
+    let mut svc = Service::launch(&redis).ready(Ready::Listening).start();
+    svc.wait_logged(&format!("waiting for Redis at {}", redis.url()));
+    let ping = format!("{}/hooks/ping", svc.api);
+    assert!(
+        try_request("GET", &ping, Duration::from_millis(300)).is_err(),
+        "the API answers only once the hooks are loaded"
+    );
+    redis.restart();
+    svc.wait_until(Ready::Subscribed);
+    svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/late"))));
+    redis.publish("bigbluebutton:events", &test_event("m", "late"));
+    assert_eq!(rx.next().events()[0]["data"], "late");
+    svc.wait_logged("Redis answered after");
 }

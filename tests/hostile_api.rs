@@ -13,13 +13,7 @@ use support::*;
 
 /// Sends raw bytes to the API's host and returns the whole answer.
 fn raw(svc: &Service, bytes: &[u8]) -> String {
-    let host = svc
-        .api
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .expect("host");
-    let mut s = TcpStream::connect(host).expect("connect");
+    let mut s = TcpStream::connect(svc.api_addr).expect("connect");
     s.set_read_timeout(Some(WAIT)).expect("timeout");
     // The server may answer and close before reading everything.
     let _ = s.write_all(bytes);
@@ -80,19 +74,10 @@ fn oversized_and_malformed_requests_get_clear_answers() {
 
     // Clients that connect and send nothing do not hold up the others.
     let idle: Vec<TcpStream> = (0..20)
-        .map(|_| {
-            TcpStream::connect(
-                svc.api
-                    .trim_start_matches("http://")
-                    .split('/')
-                    .next()
-                    .expect("host"),
-            )
-            .expect("connect")
-        })
+        .map(|_| TcpStream::connect(svc.api_addr).expect("connect"))
         .collect();
     let started = std::time::Instant::now();
-    assert_eq!(http_get(&format!("{}/hooks/ping", svc.api)).0, 200);
+    assert_eq!(svc.ping().0, 200);
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
@@ -155,7 +140,7 @@ fn oversized_and_malformed_requests_get_clear_answers() {
         assert!(http_get(&url).1.contains("duplicateWarning"));
     }
     // Still serving, nothing lost.
-    assert_eq!(http_get(&format!("{}/hooks/ping", svc.api)).0, 200);
+    assert_eq!(svc.ping().0, 200);
     assert_eq!(svc.call("hooks/list", "").matches("<hook>").count(), 4);
 }
 
@@ -176,10 +161,7 @@ fn the_secret_and_checksums_never_reach_the_logs() {
                 ("BBB_WEBHOOKS_CALLBACK_AUTH", auth),
             ],
         );
-        let q = format!(
-            "callbackURL={}",
-            bbb_webhooks::query::form_encode(&rx.url(&format!("/{auth}")))
-        );
+        let q = format!("callbackURL={}", enc(&rx.url(&format!("/{auth}"))));
         for alg in Algorithm::ALL {
             let url = svc.url_with("hooks/create", &q, alg);
             checksums.push(url.rsplit_once("checksum=").expect("signed").1.to_owned());
@@ -192,10 +174,7 @@ fn the_secret_and_checksums_never_reach_the_logs() {
             "0".repeat(40)
         ));
         rx.answer_next(vec![Answer::status(500)]);
-        redis.publish(
-            "bigbluebutton:events",
-            r#"{"data":"x","meetingID":"m","event":"TestEvent"}"#,
-        );
+        redis.publish("bigbluebutton:events", &test_event("m", "x"));
         // The failed attempt and its retry.
         for _ in 0..2 {
             let r = rx.next();
@@ -204,6 +183,8 @@ fn the_secret_and_checksums_never_reach_the_logs() {
                 checksums.push(sum.to_owned());
             }
         }
+        // The log is read only once it holds the failed callback's line,
+        // the one that names the callback URL.
         svc.wait_logged("callback to");
         let log = svc.log.lock().expect("log").join("\n");
         assert!(log.contains("API call hooks/create"), "trace logging is on");
@@ -218,14 +199,11 @@ fn the_secret_and_checksums_never_reach_the_logs() {
 }
 
 #[test]
-fn concurrent_requests_next_to_a_flood_of_messages() {
+fn a_thousand_concurrent_requests_are_answered_during_a_flood_of_messages() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(&redis, &[("BBB_WEBHOOKS_LOG_LEVEL", "info")]);
-    svc.create_hook(&format!(
-        "callbackURL={}",
-        bbb_webhooks::query::form_encode(&rx.url("/"))
-    ));
+    svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/"))));
     let flood = {
         let url = redis.url();
         std::thread::spawn(move || {
@@ -267,12 +245,7 @@ fn concurrent_requests_next_to_a_flood_of_messages() {
         got += rx.next().events().len();
     }
     assert_eq!(got, 2500);
-    let rss_kb: u64 = std::fs::read_to_string(format!("/proc/{}/status", svc.pid()))
-        .expect("proc status")
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM");
+    let rss_kb = svc.peak_rss_kb();
     assert!(rss_kb < 200 * 1024, "peak RSS {rss_kb} kB");
     rx.assert_quiet(Duration::from_millis(200));
 }

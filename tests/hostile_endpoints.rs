@@ -91,15 +91,6 @@ fn misbehave(mut s: TcpStream, how: Misbehaviour, port: u16) {
     }
 }
 
-fn vm_kb(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .expect("proc status")
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("a VmHWM line")
-}
-
 #[test]
 fn misbehaving_endpoints_fail_cleanly_and_hold_up_nobody() {
     let redis = Redis::start();
@@ -113,7 +104,6 @@ fn misbehaving_endpoints_fail_cleanly_and_hold_up_nobody() {
             ("BBB_WEBHOOKS_DELIVERY_WORKERS", "8"),
         ],
     );
-    let enc = bbb_webhooks::query::form_encode;
     let mut bad = Vec::new();
     for how in [
         Misbehaviour::Huge,
@@ -176,9 +166,9 @@ fn misbehaving_endpoints_fail_cleanly_and_hold_up_nobody() {
     });
     assert!(list.contains("<pending>20</pending>"), "{list}");
     // The 100 MB answer was not read into memory.
-    let peak = vm_kb(svc.pid(), "VmHWM:");
+    let peak = svc.peak_rss_kb();
     assert!(peak < 80 * 1024, "peak RSS {peak} kB");
-    assert_eq!(http_get(&format!("{}/hooks/ping", svc.api)).0, 200);
+    assert_eq!(svc.ping().0, 200);
 }
 
 /// A TLS server whose certificate no trust store knows (`openssl s_server`).
@@ -226,8 +216,9 @@ impl UntrustedTls {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("openssl s_server runs");
+        let pid = child.id();
         wait_for("the TLS server to listen", || {
-            TcpStream::connect(("127.0.0.1", port)).ok()
+            listens_on(pid, port).then_some(())
         });
         UntrustedTls { child, port, dir }
     }
@@ -247,19 +238,18 @@ fn an_untrusted_certificate_is_refused_with_a_clear_error() {
     let tls = UntrustedTls::start();
     let svc = Service::start(&redis, &[("BBB_WEBHOOKS_RETRY_INTERVALS_MS", "100")]);
     let url = format!("https://127.0.0.1:{}/cb", tls.port);
-    svc.create_hook(&format!(
-        "callbackURL={}",
-        bbb_webhooks::query::form_encode(&url)
-    ));
-    redis.publish(
-        "bigbluebutton:events",
-        r#"{"data":"x","meetingID":"m","event":"TestEvent"}"#,
-    );
-    svc.wait_logged("TLS error");
-    svc.wait_logged("system trust store");
-    let list = svc.call("hooks/list", "");
+    svc.create_hook(&format!("callbackURL={}", enc(&url)));
+    redis.publish("bigbluebutton:events", &test_event("m", "x"));
+    let list = wait_for("the hook to show the TLS error", || {
+        let list = svc.call("hooks/list", "");
+        list.contains("<lastError>TLS error").then_some(list)
+    });
     assert!(
         list.contains("<pending>1</pending><lastError>TLS error"),
         "{list}"
     );
+    assert!(list.contains("system trust store"), "{list}");
+    // The log says the same to the operator.
+    svc.wait_logged("TLS error");
+    svc.wait_logged("system trust store");
 }

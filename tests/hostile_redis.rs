@@ -9,27 +9,13 @@ mod support;
 
 use std::io::Read;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use redis::Commands;
 use serde_json::json;
 use support::*;
 
 const CHANNEL: &str = "from-akka-apps-redis-channel";
-
-fn enc(s: &str) -> String {
-    bbb_webhooks::query::form_encode(s)
-}
-
-/// Publishes arbitrary bytes (not necessarily UTF-8).
-fn publish_bytes(redis: &Redis, channel: &str, message: &[u8]) {
-    let n: i64 = redis::cmd("PUBLISH")
-        .arg(channel)
-        .arg(message)
-        .query(&mut redis.conn())
-        .expect("publish");
-    assert!(n >= 1, "nobody subscribed to {channel}");
-}
 
 /// Deterministic pseudo-random bytes (xorshift), invalid UTF-8 included.
 fn noise(len: usize, mut seed: u64) -> Vec<u8> {
@@ -41,10 +27,6 @@ fn noise(len: usize, mut seed: u64) -> Vec<u8> {
             (seed >> 24) as u8
         })
         .collect()
-}
-
-fn test_event(meeting: &str, marker: &str) -> String {
-    json!({"data": marker, "meetingID": meeting, "event": "TestEvent"}).to_string()
 }
 
 /// A raw akka-apps message with the given envelope and core.
@@ -124,7 +106,7 @@ fn hostile_messages_are_skipped_and_the_next_good_one_arrives() {
     svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/all"))));
     for (i, msg) in hostile_messages().iter().enumerate() {
         for channel in [CHANNEL, "bigbluebutton:from-rap", "bigbluebutton:events"] {
-            publish_bytes(&redis, channel, msg);
+            redis.publish_bytes(channel, msg);
         }
         if i % 5 == 0 {
             // Interleaved: good messages between bad ones arrive too.
@@ -153,11 +135,11 @@ fn hostile_messages_are_skipped_and_the_next_good_one_arrives() {
         .collect();
     assert_eq!(markers, expected);
 
-    let (status, body) = svc.get(&format!("{}/hooks/ping", svc.api));
-    assert_eq!((status, body.as_str()), (200, "bbb-webhooks API up!"));
-    assert!(svc.logged("skipping a message on from-akka-apps-redis-channel: not JSON"));
-    assert!(svc.logged("not a JSON object"));
-    assert!(svc.logged("recursion limit exceeded"));
+    assert_eq!(svc.ping(), (200, "bbb-webhooks API up!".to_owned()));
+    // The log says why messages were skipped.
+    svc.wait_logged("skipping a message on from-akka-apps-redis-channel: not JSON");
+    svc.wait_logged("not a JSON object");
+    svc.wait_logged("recursion limit exceeded");
 }
 
 #[test]
@@ -167,10 +149,14 @@ fn skip_warnings_are_rate_limited_but_every_skip_is_logged() {
     let svc = Service::start(&redis, &[]);
     svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/h"))));
     for i in 0..50 {
-        publish_bytes(&redis, CHANNEL, format!("garbage {i}").as_bytes());
+        redis.publish_bytes(CHANNEL, format!("garbage {i}").as_bytes());
     }
     redis.publish("bigbluebutton:events", &test_event("m", "after"));
     assert_eq!(rx.next().events()[0]["data"], "after");
+    svc.wait_metric(
+        "bbb_webhooks_messages_skipped_total{reason=\"malformed\"}",
+        50,
+    );
 
     let skips = |level: &str| {
         svc.log
@@ -187,11 +173,6 @@ fn skip_warnings_are_rate_limited_but_every_skip_is_logged() {
     assert_eq!(skips(" WARN"), 10);
     assert_eq!(skips(" DEBUG]"), 40);
 }
-
-const MAPPINGS: &str = "bigbluebutton:webhooks:proc:mappings";
-const MAPPING: &str = "bigbluebutton:webhooks:proc:mapping";
-const USER_MAPS: &str = "bigbluebutton:webhooks:proc:userMaps";
-const USER_MAP: &str = "bigbluebutton:webhooks:proc:userMap";
 
 /// A record id and the fields of its hash.
 type Record<'a> = (&'a str, Vec<(&'a str, &'a [u8])>);
@@ -315,8 +296,7 @@ fn corrupt_mapping_records_are_skipped_at_start() {
     let events = rx.next().events();
     assert_eq!(events[0]["data"], "this");
     assert_eq!(events[0]["meetingID"], "int-good");
-    let (status, body) = svc.get(&format!("{}/hooks/ping", svc.api));
-    assert_eq!((status, body.as_str()), (200, "bbb-webhooks API up!"));
+    assert_eq!(svc.ping(), (200, "bbb-webhooks API up!".to_owned()));
 }
 
 #[test]
@@ -325,7 +305,7 @@ fn record_ids_that_are_not_utf8_are_skipped_at_start() {
     let rx = HttpReceiver::start();
     let mut c = redis.conn();
     let bad_id: &[u8] = &[0xff, 0xfe, b'x'];
-    for set in [MAPPINGS, USER_MAPS, "bigbluebutton:webhooks:out:hooks"] {
+    for set in [MAPPINGS, USER_MAPS, HOOKS] {
         let _: () = c.sadd(set, bad_id).expect("sadd");
     }
     let good = "int-utf8";
@@ -339,13 +319,11 @@ fn record_ids_that_are_not_utf8_are_skipped_at_start() {
         ],
     );
     let hook = "6a0f3a52-5d55-4c43-8f57-1b7f7f3c2a10";
-    let _: () = c
-        .sadd("bigbluebutton:webhooks:out:hooks", hook)
-        .expect("sadd");
+    let _: () = c.sadd(HOOKS, hook).expect("sadd");
     let url = rx.url("/stored");
     hset(
         &mut c,
-        &format!("bigbluebutton:webhooks:out:hook:{hook}"),
+        &hook_key(hook),
         &[
             ("id", hook.as_bytes()),
             ("callbackURL", url.as_bytes()),
@@ -364,7 +342,7 @@ fn record_ids_that_are_not_utf8_are_skipped_at_start() {
 
 #[test]
 fn an_index_set_of_the_wrong_type_stops_startup_naming_the_key() {
-    for key in ["bigbluebutton:webhooks:out:hooks", MAPPINGS, USER_MAPS] {
+    for key in [HOOKS, MAPPINGS, USER_MAPS] {
         let redis = Redis::start();
         let mut c = redis.conn();
         let _: () = c.set(key, "not a set").expect("set");
@@ -374,17 +352,8 @@ fn an_index_set_of_the_wrong_type_stops_startup_naming_the_key() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("starts");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let status = loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                break status;
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("{key}: the service is still waiting 20 s after start");
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        let Some(status) = exit_within(&mut child, Duration::from_secs(20)) else {
+            panic!("{key}: the service is still waiting 20 s after start");
         };
         let mut stderr = String::new();
         if let Some(mut e) = child.stderr.take() {

@@ -25,23 +25,18 @@ fn publish_fixture(redis: &Redis, text: &str) {
     }
 }
 
-fn next_event(rx: &HttpReceiver) -> Value {
-    let mut events = rx.next().events();
-    assert_eq!(events.len(), 1);
-    events.remove(0)
-}
-
+/// The meeting and user mappings come back from Redis after the restart.
 #[test]
-fn a_meeting_across_a_restart() {
+fn a_hook_gets_a_whole_meeting_in_order_across_a_service_restart() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(&redis, &[]);
-    let url = bbb_webhooks::query::form_encode(&rx.url("/lms"));
+    let url = enc(&rx.url("/lms"));
     // A meeting hook by external ID, created before the meeting exists.
     let hook = svc.create_hook(&format!("callbackURL={url}&meetingID=course-101"));
 
     publish_fixture(&redis, include_str!("fixtures/meeting-part1.jsonl"));
-    let created = next_event(&rx);
+    let created = rx.next_event();
     assert_eq!(created["data"]["id"], "meeting-created");
     let meeting = &created["data"]["attributes"]["meeting"];
     assert_eq!(meeting["internal-meeting-id"], MEETING);
@@ -51,7 +46,7 @@ fn a_meeting_across_a_restart() {
 
     // Alice joins through a server that sends the join request's metadata
     // at the top level, Bob through one that sends `joinRequestMetadata`.
-    let alice = next_event(&rx);
+    let alice = rx.next_event();
     assert_eq!(alice["data"]["id"], "user-joined");
     let user = &alice["data"]["attributes"]["user"];
     assert_eq!(user["external-user-id"], "lms-user-1");
@@ -60,7 +55,7 @@ fn a_meeting_across_a_restart() {
         user["session-token"],
         serde_json::json!(["alice-session-1"])
     );
-    let bob = next_event(&rx);
+    let bob = rx.next_event();
     let user = &bob["data"]["attributes"]["user"];
     assert_eq!(user["name"], "Bob \"B\" ✓");
     assert_eq!(user["ip-address"], "2001:db8:42::17");
@@ -70,20 +65,20 @@ fn a_meeting_across_a_restart() {
     );
     assert_eq!(user["referer"], "https://lms.example/course/101?tab=live");
     assert_eq!(user["session-token"], serde_json::json!(["bob-session-1"]));
-    let presenter = next_event(&rx);
+    let presenter = rx.next_event();
     assert_eq!(presenter["data"]["id"], "user-presenter-assigned");
     assert_eq!(
         presenter["data"]["attributes"]["user"]["external-user-id"],
         "lms-user-1"
     );
-    let chat = next_event(&rx);
+    let chat = rx.next_event();
     assert_eq!(chat["data"]["id"], "chat-group-message-sent");
     assert_eq!(
         chat["data"]["attributes"]["chat-message"]["message"],
         "hello <everyone> & welcome"
     );
     // The private chat is not delivered: next is Alice leaving.
-    let left = next_event(&rx);
+    let left = rx.next_event();
     assert_eq!(left["data"]["id"], "user-left");
     assert_eq!(
         left["data"]["attributes"]["user"]["internal-user-id"],
@@ -96,17 +91,11 @@ fn a_meeting_across_a_restart() {
 
     // Restart in the middle of the meeting: the mappings come back from Redis.
     // (Once the last delivery is acknowledged, so that it is not sent again.)
-    let mut c = redis.conn();
-    wait_for("the delivery journal to empty", || {
-        let n: usize =
-            redis::Commands::llen(&mut c, format!("bigbluebutton:webhooks:out:queue:{hook}"))
-                .ok()?;
-        (n == 0).then_some(())
-    });
+    wait_journal_len(&redis, &hook, 0);
     svc.kill();
     let _svc = Service::start(&redis, &[]);
     publish_fixture(&redis, include_str!("fixtures/meeting-part2.jsonl"));
-    let chat = next_event(&rx);
+    let chat = rx.next_event();
     assert_eq!(chat["data"]["id"], "chat-group-message-sent");
     assert_eq!(
         chat["data"]["attributes"]["meeting"]["external-meeting-id"],
@@ -118,7 +107,7 @@ fn a_meeting_across_a_restart() {
     );
     // Bob never left: he gets a user-left before the meeting ends, with
     // what his join said, kept in Redis across the restart.
-    let left = next_event(&rx);
+    let left = rx.next_event();
     assert_eq!(left["data"]["id"], "user-left");
     let user = &left["data"]["attributes"]["user"];
     assert_eq!(user["external-user-id"], "lms-user-2");
@@ -128,7 +117,7 @@ fn a_meeting_across_a_restart() {
         "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
     );
     assert_eq!(user["referer"], "https://lms.example/course/101?tab=live");
-    let ended = next_event(&rx);
+    let ended = rx.next_event();
     assert_eq!(ended["data"]["id"], "meeting-ended");
     assert_eq!(
         ended["data"]["attributes"]["meeting"]["external-meeting-id"],
@@ -138,7 +127,7 @@ fn a_meeting_across_a_restart() {
 }
 
 #[test]
-fn server_wide_filters_and_raw_hooks() {
+fn server_wide_exclusions_apply_to_mapped_and_raw_hooks() {
     let redis = Redis::start();
     let mapped = HttpReceiver::start();
     let raw = HttpReceiver::start();
@@ -149,18 +138,12 @@ fn server_wide_filters_and_raw_hooks() {
             "user-presenter-assigned,chat-group-message-sent",
         )],
     );
-    svc.create_hook(&format!(
-        "callbackURL={}",
-        bbb_webhooks::query::form_encode(&mapped.url("/m"))
-    ));
-    svc.create_hook(&format!(
-        "callbackURL={}&getRaw=true",
-        bbb_webhooks::query::form_encode(&raw.url("/r"))
-    ));
+    svc.create_hook(&format!("callbackURL={}", enc(&mapped.url("/m"))));
+    svc.create_hook(&format!("callbackURL={}&getRaw=true", enc(&raw.url("/r"))));
     publish_fixture(&redis, include_str!("fixtures/meeting-part1.jsonl"));
     let ids: Vec<String> = (0..4)
         .map(|_| {
-            next_event(&mapped)["data"]["id"]
+            mapped.next_event()["data"]["id"]
                 .as_str()
                 .unwrap_or_default()
                 .to_owned()
@@ -172,7 +155,7 @@ fn server_wide_filters_and_raw_hooks() {
     );
     let names: Vec<String> = (0..4)
         .map(|_| {
-            next_event(&raw)["envelope"]["name"]
+            raw.next_event()["envelope"]["name"]
                 .as_str()
                 .unwrap_or_default()
                 .to_owned()

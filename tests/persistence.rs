@@ -9,10 +9,6 @@ use std::time::Duration;
 use redis::Commands;
 use support::*;
 
-fn enc(s: &str) -> String {
-    bbb_webhooks::query::form_encode(s)
-}
-
 #[test]
 fn hooks_survive_a_restart() {
     let redis = Redis::start();
@@ -28,13 +24,9 @@ fn hooks_survive_a_restart() {
     assert!(before.contains(&a) && before.contains(&b));
     // Stored in the reference's layout.
     let mut c = redis.conn();
-    let ids: Vec<String> = c
-        .smembers("bigbluebutton:webhooks:out:hooks")
-        .expect("smembers");
+    let ids: Vec<String> = c.smembers(HOOKS).expect("smembers");
     assert_eq!(ids.len(), 2);
-    let h: std::collections::HashMap<String, String> = c
-        .hgetall(format!("bigbluebutton:webhooks:out:hook:{a}"))
-        .expect("hgetall");
+    let h: std::collections::HashMap<String, String> = c.hgetall(hook_key(&a)).expect("hgetall");
     assert_eq!(h["id"], a);
     assert_eq!(h["callbackURL"], "http://127.0.0.1:9/a");
     assert_eq!(h["externalMeetingID"], "m");
@@ -48,14 +40,14 @@ fn loads_hooks_the_reference_stored_and_skips_corrupt_ones() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let mut c = redis.conn();
-    let set = "bigbluebutton:webhooks:out:hooks";
+    let set = HOOKS;
     // 3.x: uuid ids in `id`.
     let _: () = c
         .sadd(set, "0b7e6d0e-6f2b-4b1e-9d1b-2c7a4d9e8f01")
         .expect("sadd");
     let _: () = c
         .hset_multiple(
-            "bigbluebutton:webhooks:out:hook:0b7e6d0e-6f2b-4b1e-9d1b-2c7a4d9e8f01",
+            hook_key("0b7e6d0e-6f2b-4b1e-9d1b-2c7a4d9e8f01"),
             &[
                 ("id", "0b7e6d0e-6f2b-4b1e-9d1b-2c7a4d9e8f01"),
                 ("callbackURL", &rx.url("/v3")),
@@ -70,15 +62,13 @@ fn loads_hooks_the_reference_stored_and_skips_corrupt_ones() {
     let _: () = c.sadd(set, "2").expect("sadd");
     let _: () = c
         .hset_multiple(
-            "bigbluebutton:webhooks:out:hook:2",
+            hook_key("2"),
             &[("hookID", "2"), ("callbackURL", rx.url("/v2").as_str())],
         )
         .expect("hset");
     // Corrupt: no callbackURL; and an id without a hash.
     let _: () = c.sadd(set, "3").expect("sadd");
-    let _: () = c
-        .hset("bigbluebutton:webhooks:out:hook:3", "id", "3")
-        .expect("hset");
+    let _: () = c.hset(hook_key("3"), "id", "3").expect("hset");
     let _: () = c.sadd(set, "4").expect("sadd");
 
     let svc = Service::start(&redis, &[]);
@@ -89,10 +79,7 @@ fn loads_hooks_the_reference_stored_and_skips_corrupt_ones() {
     svc.wait_logged("skipping hook record bigbluebutton:webhooks:out:hook:3");
     svc.wait_logged("2 stored hooks could not be read");
 
-    redis.publish(
-        "bigbluebutton:events",
-        r#"{"data":"d","meetingID":"ext","event":"TestEvent"}"#,
-    );
+    redis.publish("bigbluebutton:events", &test_event("ext", "d"));
     let mut targets = vec![rx.next().target, rx.next().target];
     targets.sort();
     assert!(
@@ -112,32 +99,20 @@ fn queued_events_survive_kill_9_and_arrive_in_order() {
     publish_n(&redis, 0..30);
     // Wait for the failures, so everything is queued behind a failing head.
     for _ in 0..3 {
-        assert_eq!(rx.next().events()[0]["data"]["attributes"]["n"], 0);
+        assert_eq!(numbers(&rx.next())[0], 0);
     }
-    let key = format!("bigbluebutton:webhooks:out:queue:{id}");
-    let mut c = redis.conn();
-    wait_for("the backlog to be journaled", || {
-        let n: usize = c.llen(&key).ok()?;
-        (n == 30).then_some(())
-    });
+    wait_journal_len(&redis, &id, 30);
     svc.kill();
-    while rx.requests.recv_timeout(Duration::from_millis(300)).is_ok() {}
+    rx.drain(Duration::from_millis(300));
 
     let _svc = Service::start(&redis, &[]);
     let mut got = Vec::new();
     while got.len() < 30 {
-        got.push(
-            rx.next().events()[0]["data"]["attributes"]["n"]
-                .as_u64()
-                .expect("n"),
-        );
+        got.push(numbers(&rx.next())[0]);
     }
     got.dedup();
     assert_eq!(got, (0..30).collect::<Vec<u64>>());
-    wait_for("the journal to empty", || {
-        let n: usize = c.llen(&key).ok()?;
-        (n == 0).then_some(())
-    });
+    wait_journal_len(&redis, &id, 0);
 }
 
 #[test]
@@ -148,29 +123,21 @@ fn deliveries_during_a_redis_outage_are_journaled_once_it_is_back() {
     let id = svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/o"))));
     rx.answer_always(Answer::status(503));
     publish_n(&redis, 0..5);
-    let key = format!("bigbluebutton:webhooks:out:queue:{id}");
-    wait_for("five journaled events", || {
-        let n: usize = redis.conn().llen(&key).ok()?;
-        (n == 5).then_some(())
-    });
+    wait_journal_len(&redis, &id, 5);
     // Redis goes away; meanwhile the endpoint recovers and takes everything.
     redis.stop();
     rx.answer_always(Answer::status(200));
     let mut got = Vec::new();
     while got.last() != Some(&4) {
-        got.push(
-            rx.next().events()[0]["data"]["attributes"]["n"]
-                .as_u64()
-                .expect("n"),
-        );
+        got.push(numbers(&rx.next())[0]);
     }
-    svc.wait_logged("cannot write delivery queues to Redis");
+    // The service has found Redis gone before it comes back.
+    svc.wait_metric_at_least("bbb_webhooks_redis_write_errors_total{kind=\"queue\"}", 1);
     // Redis comes back with the five entries it had: the journal is rewritten
     // from memory, so a later restart does not send them again.
     redis.restart();
-    wait_for("the journal to be rewritten", || {
-        let n: usize = redis.conn().llen(&key).ok()?;
-        (n == 0).then_some(())
-    });
+    wait_journal_len(&redis, &id, 0);
+    // The log tells the operator about the outage and its end.
+    svc.wait_logged("cannot write delivery queues to Redis");
     svc.wait_logged("delivery queues are written to Redis again");
 }

@@ -8,12 +8,8 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-fn enc(s: &str) -> String {
-    bbb_webhooks::query::form_encode(s)
-}
-
 #[test]
-fn endpoint_down_then_back_gets_everything_in_order_once() {
+fn an_endpoint_down_then_back_gets_everything_in_order_once() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(&redis, &[("BBB_WEBHOOKS_RETRY_INTERVALS_MS", "30")]);
@@ -96,7 +92,7 @@ fn retry_after_is_honoured() {
 }
 
 #[test]
-fn full_queue_drops_newer_events_and_says_so() {
+fn a_full_queue_drops_newer_events_and_says_so() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(
@@ -109,9 +105,11 @@ fn full_queue_drops_newer_events_and_says_so() {
     svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/"))));
     rx.answer_always(Answer::status(500));
     publish_n(&redis, 0..12);
-    wait_for("the overflow to be logged", || {
-        svc.logged("is full with 5 events").then_some(())
-    });
+    svc.wait_metric(
+        "bbb_webhooks_events_dropped_total{reason=\"queue_full\"}",
+        7,
+    );
+    svc.wait_logged("is full with 5 events");
     let list = svc.call("hooks/list", "");
     assert!(list.contains("<pending>5</pending>"), "{list}");
     rx.answer_always(Answer::status(200));
@@ -124,8 +122,9 @@ fn full_queue_drops_newer_events_and_says_so() {
     rx.assert_quiet(Duration::from_millis(300));
 }
 
+/// A permanent hook is never removed.
 #[test]
-fn exhausted_retries_mark_failing_or_remove_when_configured() {
+fn a_hook_out_of_retries_is_marked_failing_or_removed_when_configured() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(&redis, &[("BBB_WEBHOOKS_RETRY_INTERVALS_MS", "20,20")]);
@@ -156,6 +155,7 @@ fn exhausted_retries_mark_failing_or_remove_when_configured() {
     wait_for("the failed hook to be removed", || {
         (!svc.call("hooks/list", "").contains(&id)).then_some(())
     });
+    assert_eq!(svc.metric("bbb_webhooks_hooks_removed_total"), 1);
     svc.wait_logged(&format!("removing hook {id}"));
     publish_n(&redis, 2..3);
     let list = wait_for("the permanent hook to be failing", || {
@@ -169,7 +169,7 @@ fn exhausted_retries_mark_failing_or_remove_when_configured() {
 }
 
 #[test]
-fn gone_removes_the_hook() {
+fn a_hook_that_answers_410_is_removed() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(&redis, &[]);
@@ -184,7 +184,7 @@ fn gone_removes_the_hook() {
 }
 
 #[test]
-fn backlog_is_batched_up_to_multi_event() {
+fn a_backlog_goes_out_in_batches_of_up_to_multi_event() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let svc = Service::start(
@@ -217,15 +217,20 @@ fn sigterm_finishes_requests_in_flight_and_keeps_the_rest() {
     let redis = Redis::start();
     let rx = HttpReceiver::start();
     let mut svc = Service::start(&redis, &[]);
-    svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/"))));
+    let id = svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/"))));
     // The first request takes a while; the rest of the backlog waits behind it.
     rx.answer_next(vec![Answer::status(200).after(Duration::from_millis(700))]);
     publish_n(&redis, 0..20);
     assert_eq!(numbers(&rx.next()), [0]);
     let exit = svc.terminate();
     assert!(exit.success(), "exit status {exit:?}");
+    assert_eq!(
+        redis.llen(&journal_key(&id)),
+        19,
+        "the rest stays journaled in Redis"
+    );
     svc.wait_logged("undelivered events stay queued in Redis");
-    while rx.requests.recv_timeout(Duration::from_millis(100)).is_ok() {}
+    rx.drain(Duration::from_millis(100));
 
     // The next start delivers the rest, and not the one that completed.
     let _svc = Service::start(&redis, &[]);

@@ -5,6 +5,11 @@
 
 mod load;
 mod receiver;
+// The integration tests' Redis harness, so both start Redis the same way;
+// the bench uses a part of it.
+#[allow(dead_code)]
+#[path = "../../tests/support/redis_server.rs"]
+mod redis_server;
 mod report;
 mod selftest;
 mod service;
@@ -15,8 +20,9 @@ use std::time::{Duration, Instant};
 
 use load::{MessageKind, ProbeResult, Prober, Publisher};
 use receiver::{BlackHole, Receiver};
+use redis_server::Redis;
 use report::{header, loadavg, print_outcome, summary};
-use service::{Redis, RssSampler, Service, ServiceConfig};
+use service::{RssSampler, Service, ServiceConfig};
 use stats::{Latency, Quality};
 
 const SECRET: &str = "bench-shared-secret-0123456789";
@@ -280,9 +286,9 @@ fn run_scenario(
     start: Instant,
     ticks: u64,
 ) -> Result<Outcome, String> {
-    let redis = Redis::start(Duration::from_secs(10))?;
+    let redis = Redis::try_start(Duration::from_secs(10))?;
     let cfg = ServiceConfig {
-        redis_url: redis.url.clone(),
+        redis_url: redis.url(),
         secret: SECRET.to_owned(),
         workers: o.workers,
         request_timeout_ms: o.request_timeout_ms,
@@ -307,7 +313,7 @@ fn run_scenario(
         ));
     }
 
-    let mut publisher = Publisher::new(redis.connect(), o.kind, start);
+    let mut publisher = Publisher::new(redis.conn(), o.kind, start);
     let until = Instant::now() + Duration::from_secs(10);
     while publisher.chat_subscribers()? < 1 {
         if let Some(why) = svc.guard.exited() {

@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use crate::load::{self, MessageKind, Publisher};
 use crate::receiver::{self, BlackHole, Event, Receiver};
-use crate::service::{self, Redis, Service, ServiceConfig};
+use crate::redis_server::Redis;
+use crate::service::{self, Service, ServiceConfig};
 
 type Check = fn() -> Result<(), String>;
 
@@ -210,9 +211,9 @@ fn black_hole() -> Result<(), String> {
 }
 
 fn redis_publisher() -> Result<(), String> {
-    let redis = Redis::start(Duration::from_secs(10))?;
-    let mut sub = redis.connect();
-    let mut publisher = Publisher::new(redis.connect(), MessageKind::MappedChat, Instant::now());
+    let redis = Redis::try_start(Duration::from_secs(10))?;
+    let mut sub = redis.conn();
+    let mut publisher = Publisher::new(redis.conn(), MessageKind::MappedChat, Instant::now());
     let mut ps = sub.as_pubsub();
     ps.subscribe(load::CHAT_CHANNEL)
         .map_err(|e| e.to_string())?;
@@ -259,9 +260,9 @@ fn ceiling() -> Result<(), String> {
 }
 
 fn service_probe() -> Result<(), String> {
-    let redis = Redis::start(Duration::from_secs(10))?;
+    let redis = Redis::try_start(Duration::from_secs(10))?;
     let cfg = ServiceConfig {
-        redis_url: redis.url.clone(),
+        redis_url: redis.url(),
         secret: crate::SECRET.to_owned(),
         workers: None,
         request_timeout_ms: 5000,

@@ -1,26 +1,14 @@
-//! Child processes and their observation: a private `redis-server`, the service binary,
-//! its hooks API, and `/proc` sampling of its memory and CPU. It measures nothing else.
+//! The service binary as a child process and its observation: its hooks API, and `/proc`
+//! sampling of its memory and CPU. It measures nothing else. (The private `redis-server`
+//! is the integration tests' harness, `tests/support/redis_server.rs`.)
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// A port that was free a moment ago on 127.0.0.1 (never 6379).
-pub fn free_port() -> u16 {
-    loop {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0 to find a free port");
-        let port = l
-            .local_addr()
-            .expect("local address of a probe socket")
-            .port();
-        if port != 6379 {
-            return port;
-        }
-    }
-}
+use crate::redis_server::free_port;
 
 /// A child process killed and reaped when dropped.
 pub struct Guard {
@@ -48,59 +36,6 @@ impl Drop for Guard {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// A private, memory-only redis-server.
-pub struct Redis {
-    /// `redis://127.0.0.1:PORT`
-    pub url: String,
-    _guard: Guard,
-}
-
-impl Redis {
-    /// Starts `redis-server` on a free port and waits until it answers PING.
-    pub fn start(deadline: Duration) -> Result<Redis, String> {
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| format!("cannot start redis-server (is it installed?): {e}"))?;
-        let mut guard = Guard {
-            name: "redis-server",
-            child,
-        };
-        let url = format!("redis://127.0.0.1:{port}");
-        let client = redis::Client::open(url.as_str()).map_err(|e| format!("redis url: {e}"))?;
-        let until = Instant::now() + deadline;
-        loop {
-            if let Some(why) = guard.exited() {
-                return Err(why);
-            }
-            let ok = client
-                .get_connection_with_timeout(Duration::from_millis(200))
-                .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
-            if ok.is_ok() {
-                return Ok(Redis { url, _guard: guard });
-            }
-            if Instant::now() >= until {
-                return Err(format!(
-                    "redis-server did not answer PING within {deadline:?}"
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// A new connection.
-    pub fn connect(&self) -> redis::Connection {
-        redis::Client::open(self.url.as_str())
-            .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(2)))
-            .expect("connect to the private redis-server")
     }
 }
 

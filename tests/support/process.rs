@@ -1,0 +1,113 @@
+//! The service binary as a process, for tests that run it themselves (to
+//! completion, or to see it fail): a clean environment, an empty config
+//! file, the settings every test gives it, SIGTERM, and `/proc` figures.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Output};
+use std::time::{Duration, Instant};
+
+use super::{free_port, Redis, DOMAIN, SECRET, WAIT};
+
+/// Settings every service gets, before the test's own. The API is on port 0
+/// so that a binary started with [`command`] never takes a fixed port;
+/// [`Service::launch`] chooses the API and metrics ports itself.
+pub fn base_env(redis: &Redis) -> Vec<(String, String)> {
+    [
+        ("BBB_WEBHOOKS_REDIS_URL", redis.url()),
+        ("BBB_WEBHOOKS_API_BIND", "127.0.0.1:0".to_owned()),
+        ("BBB_WEBHOOKS_SHARED_SECRET", SECRET.to_owned()),
+        ("BBB_WEBHOOKS_SERVER_DOMAIN", DOMAIN.to_owned()),
+        ("BBB_WEBHOOKS_BBB_PROPERTIES", String::new()),
+        ("BBB_WEBHOOKS_RETRY_INTERVALS_MS", "50,100,200".to_owned()),
+        ("BBB_WEBHOOKS_REQUEST_TIMEOUT_MS", "2000".to_owned()),
+        ("BBB_WEBHOOKS_LOG_LEVEL", "debug".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// `env` with `key` set to `value`, replacing an earlier value.
+pub fn with(mut env: Vec<(String, String)>, key: &str, value: &str) -> Vec<(String, String)> {
+    env.retain(|(k, _)| k != key);
+    env.push((key.to_owned(), value.to_owned()));
+    env
+}
+
+/// A temporary directory, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The service binary with a clean environment (no `BBB_WEBHOOKS_*` of the
+/// caller) plus `env`, and an empty config file, so the machine's config is
+/// not read.
+pub fn command(env: &[(String, String)]) -> (Command, TempDir) {
+    let dir =
+        std::env::temp_dir().join(format!("bbbwh-test-{}-{}", std::process::id(), free_port()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("empty.conf");
+    std::fs::write(&file, "").expect("write config");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bbb-webhooks"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("BBB_WEBHOOKS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.arg("--config").arg(&file);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    (cmd, TempDir(dir))
+}
+
+/// What a finished command printed on stdout, as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// What a finished command printed on stderr, as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Sends SIGTERM to `child` and waits for it to exit; returns its status.
+pub fn sigterm(child: &mut Child) -> ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    exit_within(child, WAIT).expect("the process exits after SIGTERM")
+}
+
+/// Waits up to `within` for `child` to exit and returns its status; if it
+/// is still running then, kills it and returns `None`.
+pub fn exit_within(child: &mut Child, within: Duration) -> Option<ExitStatus> {
+    let until = Instant::now() + within;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() >= until {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A `VmRSS:`/`VmHWM:`-style field of `/proc/<pid>/status`, in kB.
+pub fn proc_status_kb(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .expect("proc status")
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("a {field} line in /proc/{pid}/status"))
+}
