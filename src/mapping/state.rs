@@ -135,12 +135,12 @@ impl State {
     }
 
     /// Redis record id of a meeting mapping.
-    pub(crate) fn meeting_record(&self, meeting: &str) -> Option<&str> {
+    pub fn meeting_record(&self, meeting: &str) -> Option<&str> {
         self.meetings.get(meeting)?.record.as_deref()
     }
 
     /// Last recorded activity of a meeting (or of its users' entry).
-    pub(crate) fn last_activity(&self, meeting: &str) -> Option<u64> {
+    pub fn last_activity(&self, meeting: &str) -> Option<u64> {
         self.meetings.get(meeting).map(|m| m.last_activity)
     }
 

@@ -6,8 +6,6 @@
 
 pub mod keys;
 pub mod mapping;
-#[cfg(test)]
-mod mapping_tests;
 
 use std::time::Duration;
 

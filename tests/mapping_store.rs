@@ -1,69 +1,16 @@
-//! Tests of [`super::mapping`] against a real, private `redis-server` per test.
+//! The mapping state in Redis (`bbb_webhooks::store::mapping`) against a
+//! real, private `redis-server` per test: what is written, in the
+//! reference's layout, and what loads back.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
 use serde_json::{json, Value};
 
-use super::mapping::{load, persist};
-use crate::mapping::{map, State};
+use bbb_webhooks::mapping::{map, State};
+use bbb_webhooks::store::mapping::{load, persist};
+use support::Redis;
 
 const NOW: u64 = 1_700_000_000_000;
-
-/// A `redis-server` on a free port, without persistence, killed on drop.
-struct TestRedis {
-    child: Child,
-    url: String,
-}
-
-impl TestRedis {
-    fn start() -> TestRedis {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        assert_ne!(port, 6379, "never the system redis");
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed to run these tests");
-        let server = TestRedis {
-            child,
-            url: format!("redis://127.0.0.1:{port}/"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let pong: Option<String> = redis::Client::open(server.url.as_str())
-                .and_then(|c| c.get_connection())
-                .and_then(|mut c| redis::cmd("PING").query(&mut c))
-                .ok();
-            if pong.as_deref() == Some("PONG") {
-                return server;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not answer PING"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn conn(&self) -> redis::Connection {
-        redis::Client::open(self.url.as_str())
-            .and_then(|c| c.get_connection())
-            .expect("connect to the test redis")
-    }
-}
-
-impl Drop for TestRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn akka(name: &str, meeting: &str, user: &str, body: Value) -> Value {
     json!({"envelope": {"name": name, "routing": {"meetingId": meeting, "userId": user}},
@@ -113,7 +60,7 @@ fn sadd(conn: &mut redis::Connection, set: &str, member: &str) {
 
 #[test]
 fn state_survives_a_restart_and_meeting_end_cleans_up() {
-    let redis = TestRedis::start();
+    let redis = Redis::start();
     let mut conn = redis.conn();
     let mut state = State::default();
     ingest(&mut conn, &mut state, &created("int-1", "ext-1"), NOW);
@@ -157,7 +104,7 @@ fn state_survives_a_restart_and_meeting_end_cleans_up() {
 
 #[test]
 fn records_are_written_in_the_reference_format() {
-    let redis = TestRedis::start();
+    let redis = Redis::start();
     let mut conn = redis.conn();
     let mut state = State::default();
     ingest(&mut conn, &mut state, &created("int-1", "ext-1"), NOW);
@@ -213,7 +160,7 @@ fn records_are_written_in_the_reference_format() {
 
 #[test]
 fn records_written_by_the_reference_load_and_are_removed() {
-    let redis = TestRedis::start();
+    let redis = Redis::start();
     let mut conn = redis.conn();
     let (m, u) = (
         "6f1f0c8e-0d3a-4f6e-9a55-2b0f3f1c9e01",
@@ -256,7 +203,7 @@ fn records_written_by_the_reference_load_and_are_removed() {
 
 #[test]
 fn corrupt_records_are_skipped_and_the_rest_load() {
-    let redis = TestRedis::start();
+    let redis = Redis::start();
     let mut conn = redis.conn();
     let meetings = "bigbluebutton:webhooks:proc:mappings";
     let users = "bigbluebutton:webhooks:proc:userMaps";
@@ -326,7 +273,7 @@ fn corrupt_records_are_skipped_and_the_rest_load() {
 
 #[test]
 fn expiry_removes_meetings_and_their_users_from_redis() {
-    let redis = TestRedis::start();
+    let redis = Redis::start();
     let mut conn = redis.conn();
     let mut state = State::default();
     ingest(&mut conn, &mut state, &created("int-1", "ext-1"), NOW);
