@@ -7,6 +7,7 @@ use std::fmt::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use crate::delivery::outcome::Reason;
 use crate::delivery::{HookStatus, StatusMap};
 use crate::hooks::Hooks;
 use crate::http;
@@ -19,6 +20,8 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// What the endpoint reads on each request.
 pub struct Exporter {
     pub metrics: Arc<Metrics>,
+    /// The API server's connection counters.
+    pub api: Arc<http::Stats>,
     pub hooks: Hooks,
     pub status: StatusMap,
 }
@@ -43,13 +46,18 @@ impl Exporter {
     fn render_now(&self) -> String {
         let hooks = self.hooks.read().len();
         let status = locks::lock(&self.status).clone();
-        render(&self.metrics, hooks, &status)
+        render(&self.metrics, &self.api, hooks, &status)
     }
 }
 
 /// Renders every metric in the Prometheus text format 0.0.4. `hooks` is the
 /// number of registered hooks, `status` the delivery status by hook id.
-pub fn render(m: &Metrics, hooks: usize, status: &HashMap<String, HookStatus>) -> String {
+pub fn render(
+    m: &Metrics,
+    api: &http::Stats,
+    hooks: usize,
+    status: &HashMap<String, HookStatus>,
+) -> String {
     let mut out = String::with_capacity(4096);
     let c = |counter: &std::sync::atomic::AtomicU64| Metrics::get(counter);
     counter(
@@ -82,12 +90,16 @@ pub fn render(m: &Metrics, hooks: usize, status: &HashMap<String, HookStatus>) -
     counter(
         &mut out,
         "events_dropped_total",
-        "Events not delivered: excluded by the server-wide filters, or the hook's queue was full.",
+        "Events not delivered: excluded by the server-wide filters, the hook's queue was full, or all queues held BBB_WEBHOOKS_MAX_QUEUED_BYTES.",
         &[
             (Some(("reason", "filtered")), c(&m.events_filtered)),
             (
                 Some(("reason", "queue_full")),
                 c(&m.events_dropped_queue_full),
+            ),
+            (
+                Some(("reason", "memory_full")),
+                c(&m.events_dropped_memory_full),
             ),
         ],
     );
@@ -103,11 +115,16 @@ pub fn render(m: &Metrics, hooks: usize, status: &HashMap<String, HookStatus>) -
         "Callback requests answered with success.",
         &[(None, c(&m.deliveries_succeeded))],
     );
+    let failed: Vec<Sample<'_>> = Reason::ALL
+        .iter()
+        .zip(&m.deliveries_failed)
+        .map(|(r, n)| (Some(("reason", r.name())), c(n)))
+        .collect();
     counter(
         &mut out,
         "deliveries_failed_total",
-        "Callback requests that failed, each attempt counted.",
-        &[(None, c(&m.deliveries_failed))],
+        "Callback requests that failed, each attempt counted, by why: timeout, connect, tls, redirect, status_4xx, status_5xx, other.",
+        &failed,
     );
     counter(
         &mut out,
@@ -129,6 +146,34 @@ pub fn render(m: &Metrics, hooks: usize, status: &HashMap<String, HookStatus>) -
             (Some(("kind", "state")), c(&m.state_write_errors)),
             (Some(("kind", "queue")), c(&m.queue_write_errors)),
         ],
+    );
+    counter(
+        &mut out,
+        "redis_resubscriptions_total",
+        "Redis subscriptions made again after one was lost: fell_behind when Redis closed it while running (client-output-buffer-limit pubsub; messages were lost), other for restarts and network failures.",
+        &[
+            (Some(("cause", "fell_behind")), c(&m.redis_resubscribed_fell_behind)),
+            (Some(("cause", "other")), c(&m.redis_resubscribed_other)),
+        ],
+    );
+    let ms = c(&m.redis_unsubscribed_ms);
+    let _ = writeln!(
+        out,
+        "# HELP bbb_webhooks_redis_unsubscribed_seconds_total Time without a Redis subscription: messages published then were not received.\n# TYPE bbb_webhooks_redis_unsubscribed_seconds_total counter\nbbb_webhooks_redis_unsubscribed_seconds_total {}.{:03}",
+        ms / 1000,
+        ms % 1000
+    );
+    counter(
+        &mut out,
+        "api_connections_shed_total",
+        "API connections closed to make room for others: waiting longest for their request while all threads were busy, or refused with 503 at the queue's bound.",
+        &[(None, api.shed.load(Ordering::Relaxed))],
+    );
+    counter(
+        &mut out,
+        "api_accept_errors_total",
+        "API connections that could not be accepted (e.g. out of file descriptors).",
+        &[(None, api.accept_errors.load(Ordering::Relaxed))],
     );
     gauge(
         &mut out,
@@ -157,6 +202,18 @@ pub fn render(m: &Metrics, hooks: usize, status: &HashMap<String, HookStatus>) -
         "pending_events",
         "Events waiting for delivery, by hook id.",
         &pending,
+    );
+    gauge(
+        &mut out,
+        "queued_bytes",
+        "Bytes the delivery queues hold together (bounded by BBB_WEBHOOKS_MAX_QUEUED_BYTES).",
+        &[(None, c(&m.queued_bytes))],
+    );
+    gauge(
+        &mut out,
+        "queued_events",
+        "Distinct events waiting for delivery (an event for several hooks counts once).",
+        &[(None, c(&m.queued_events))],
     );
     gauge(
         &mut out,
@@ -229,6 +286,7 @@ mod tests {
         Metrics::add(&m.deliveries_succeeded, 3);
         Metrics::add(&m.deliveries_retried, 2);
         Metrics::add(&m.events_dropped_queue_full, 1);
+        Metrics::add(&m.deliveries_failed[Reason::Status5xx.index()], 2);
         Metrics::set(&m.meetings, 4);
         m.redis_subscribed.store(true, Ordering::Relaxed);
         let mut status = HashMap::new();
@@ -247,16 +305,21 @@ mod tests {
                 ..HookStatus::default()
             },
         );
-        let text = render(&m, 9, &status);
+        let api = http::Stats::default();
+        api.shed.fetch_add(4, Ordering::Relaxed);
+        let text = render(&m, &api, 9, &status);
         for line in [
             "# TYPE bbb_webhooks_messages_received_total counter",
             "bbb_webhooks_messages_received_total 7",
             "bbb_webhooks_deliveries_succeeded_total 3",
             "bbb_webhooks_deliveries_retried_total 2",
-            "bbb_webhooks_deliveries_failed_total 0",
+            "bbb_webhooks_deliveries_failed_total{reason=\"timeout\"} 0",
+            "bbb_webhooks_deliveries_failed_total{reason=\"status_5xx\"} 2",
             "bbb_webhooks_events_dropped_total{reason=\"queue_full\"} 1",
             "# TYPE bbb_webhooks_hooks gauge",
             "bbb_webhooks_hooks 9",
+            "bbb_webhooks_api_connections_shed_total 4",
+            "bbb_webhooks_api_accept_errors_total 0",
             "bbb_webhooks_hooks_failing 1",
             "bbb_webhooks_meetings 4",
             "bbb_webhooks_users 0",

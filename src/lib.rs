@@ -34,6 +34,7 @@ pub mod locks;
 pub mod mapping;
 pub mod metrics;
 pub mod query;
+pub mod redact;
 pub mod service;
 pub mod store;
 pub mod uuid;

@@ -20,10 +20,18 @@ pub struct Metrics {
     pub events_queued: AtomicU64,
     /// Events not queued because the hook's queue was full.
     pub events_dropped_queue_full: AtomicU64,
+    /// Events not queued because all queues together held
+    /// `BBB_WEBHOOKS_MAX_QUEUED_BYTES`.
+    pub events_dropped_memory_full: AtomicU64,
+    /// Bytes the delivery queues hold together (gauge).
+    pub queued_bytes: AtomicU64,
+    /// Distinct events the delivery queues hold (gauge).
+    pub queued_events: AtomicU64,
     /// Callback requests answered with success.
     pub deliveries_succeeded: AtomicU64,
     /// Callback requests that failed (each failed attempt).
-    pub deliveries_failed: AtomicU64,
+    /// By the failure's kind, in the order of `delivery::outcome::Reason::ALL`.
+    pub deliveries_failed: [AtomicU64; 7],
     /// Failed attempts that will be retried (the hook was kept).
     pub deliveries_retried: AtomicU64,
     /// Events delivered (a request may carry several).
@@ -34,6 +42,13 @@ pub struct Metrics {
     pub state_write_errors: AtomicU64,
     /// Queue writes to Redis that failed (the events stay in memory).
     pub queue_write_errors: AtomicU64,
+    /// Subscriptions made again after Redis closed one while running: the
+    /// service fell behind (`client-output-buffer-limit pubsub`).
+    pub redis_resubscribed_fell_behind: AtomicU64,
+    /// Subscriptions made again after any other loss (restart, network).
+    pub redis_resubscribed_other: AtomicU64,
+    /// Time without a subscription, in ms, in all.
+    pub redis_unsubscribed_ms: AtomicU64,
     /// Whether the Redis subscription is up (gauge).
     pub redis_subscribed: AtomicBool,
     /// Meetings in the mapping state (gauge, published by ingest).

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
-use crate::api::Api;
+use crate::api::{Api, Writer};
 use crate::config::Config;
-use crate::delivery::Delivery;
+use crate::delivery::{Backlog, Delivery};
 use crate::error::{Error, Result};
 use crate::exporter::Exporter;
 use crate::hooks::{Hooks, LoadReport};
@@ -21,15 +21,22 @@ use crate::mapping::State;
 use crate::metrics::Metrics;
 use crate::store::{self, Conn};
 
-/// Threads reading API connections (the answers come from one API thread):
-/// enough that a few slow clients do not hold up the others.
+/// Threads serving API connections: reads are answered on them, changes wait
+/// for the one writer thread.
 const API_CONNECTION_THREADS: usize = 32;
+
+/// The longest a stop takes, well under the unit's `TimeoutStopSec` (15 s).
+pub const STOP_DEADLINE: Duration = Duration::from_secs(10);
+/// Of it, the time the API's answers in progress get.
+const API_STOP: Duration = Duration::from_secs(2);
+/// And the time ingest gets to finish the message it is on.
+const INGEST_STOP: Duration = Duration::from_secs(1);
 
 /// The running service.
 pub struct Service {
     api_addr: SocketAddr,
     server: http::Server,
-    api: JoinHandle<()>,
+    writer: JoinHandle<()>,
     ingest: JoinHandle<()>,
     ingest_stop: Sender<()>,
     delivery: Delivery,
@@ -51,7 +58,11 @@ impl Service {
         let metrics = Arc::new(Metrics::default());
         let hooks = Hooks::default();
         let mut conn = Conn::new(&config.redis_url)?;
-        let (report, state) = load(&config, &mut conn, &hooks, stop)?;
+        let Loaded {
+            report,
+            state,
+            backlog,
+        } = load(&config, &mut conn, &hooks, stop)?;
         if report.skipped > 0 {
             log::warn!(
                 "{} stored hooks could not be read and were skipped",
@@ -65,7 +76,7 @@ impl Service {
             state.user_count()
         );
 
-        let delivery = Delivery::start(config.clone(), hooks.clone(), metrics.clone())?;
+        let delivery = Delivery::start(config.clone(), hooks.clone(), metrics.clone(), backlog)?;
         let (ingest_stop, ingest_stop_rx) = bounded(1);
         let ingest = Ingest::new(
             config.clone(),
@@ -80,34 +91,36 @@ impl Service {
         let ingest = std::thread::Builder::new()
             .name("ingest".into())
             .spawn(move || ingest.run())?;
-        let api = Api {
+        let (api, calls) = Api::new(config.clone(), hooks.clone(), delivery.status());
+        let writer = Writer {
             config: config.clone(),
             hooks: hooks.clone(),
-            status: delivery.status(),
             delivery: delivery.sender(),
             conn,
         };
-        let (handler, calls) = crate::api::handler();
-        let api = std::thread::Builder::new()
-            .name("api".into())
-            .spawn(move || api.serve(calls))?;
+        let writer = std::thread::Builder::new()
+            .name("api-writer".into())
+            .spawn(move || writer.serve(calls))?;
         let limits = http::Limits {
             max_request_bytes: config.api_max_request_bytes,
             threads: API_CONNECTION_THREADS,
+            refusal: crate::api::refusal,
         };
-        let server = http::Server::from_listener(listener, limits, handler)?;
+        let server = http::Server::from_listener(listener, limits, api.handler())?;
         let api_addr = server.addr();
         let exporter = match metrics_listener {
             None => None,
             Some(listener) => {
                 let exporter = Exporter {
                     metrics: metrics.clone(),
+                    api: server.stats(),
                     hooks: hooks.clone(),
                     status: delivery.status(),
                 };
                 let limits = http::Limits {
                     max_request_bytes: 16 * 1024,
                     threads: 2,
+                    refusal: http::text_refusal,
                 };
                 let server = http::Server::from_listener(listener, limits, exporter.handler())?;
                 log::info!("metrics listening on http://{}/metrics", server.addr());
@@ -118,7 +131,7 @@ impl Service {
         Ok(Service {
             api_addr,
             server,
-            api,
+            writer,
             ingest,
             ingest_stop,
             delivery,
@@ -138,35 +151,44 @@ impl Service {
         self.exporter.as_ref().map(http::Server::addr)
     }
 
-    /// Stops taking requests and messages, lets deliveries in flight finish
-    /// and leaves the rest queued in Redis.
+    /// Stops within [`STOP_DEADLINE`], whatever is in flight: stops taking
+    /// requests and messages, lets deliveries in flight finish while there is
+    /// time, and leaves the rest queued in Redis.
     pub fn shutdown(self) {
-        self.server.stop();
-        let _ = self.api.join();
+        let start = Instant::now();
+        let deadline = start + STOP_DEADLINE;
+        // Each stage gets its share; what a stage leaves unused goes on.
+        self.server.stop((start + API_STOP).min(deadline));
+        crate::http::join_until(vec![self.writer], (start + API_STOP).min(deadline));
         let _ = self.ingest_stop.send(());
-        let _ = self.ingest.join();
-        self.delivery.shutdown();
+        crate::http::join_until(
+            vec![self.ingest],
+            (Instant::now() + INGEST_STOP).min(deadline),
+        );
+        self.delivery.shutdown(deadline);
         if let Some(server) = self.exporter {
-            server.stop();
+            server.stop(Instant::now().min(deadline));
         }
-        log::info!("stopped");
+        log::info!("stopped in {} ms", start.elapsed().as_millis());
     }
 }
 
 /// Listens on `addr`, the value of `key`.
-fn bind(addr: SocketAddr, key: &str) -> Result<TcpListener> {
-    TcpListener::bind(addr)
-        .map_err(|e| Error::Other(format!("cannot listen on {addr} ({key}): {e}")))
+fn bind(addr: SocketAddr, key: &'static str) -> Result<TcpListener> {
+    TcpListener::bind(addr).map_err(|source| Error::Bind { key, addr, source })
 }
 
-/// Loads the hooks into `hooks` and reads the mapping state, retrying until
-/// Redis answers. An index set of the wrong type stops startup, naming it.
-fn load(
-    config: &Config,
-    conn: &mut Conn,
-    hooks: &Hooks,
-    stop: &Receiver<()>,
-) -> Result<(LoadReport, State)> {
+/// What startup reads from Redis.
+struct Loaded {
+    report: LoadReport,
+    state: State,
+    backlog: Backlog,
+}
+
+/// Loads the hooks into `hooks`, reads the mapping state and the queued
+/// events, retrying until Redis answers. A key of the wrong type stops
+/// startup, naming it.
+fn load(config: &Config, conn: &mut Conn, hooks: &Hooks, stop: &Receiver<()>) -> Result<Loaded> {
     let mut backoff = Duration::from_millis(100);
     let mut since: Option<Instant> = None;
     loop {
@@ -175,11 +197,13 @@ fn load(
             None => {
                 let report = hooks.load(c, &config.permanent_hooks)?;
                 let (state, skipped) = store::mapping::load(c)?;
-                Ok(Ok((report, state, skipped)))
+                let registered: Vec<_> = hooks.read().all().cloned().collect();
+                let backlog = crate::delivery::load_backlog(c, &registered, config)?;
+                Ok(Ok((report, state, skipped, backlog)))
             }
         });
         match loaded {
-            Ok(Ok((report, state, skipped))) => {
+            Ok(Ok((report, state, skipped, backlog))) => {
                 if let Some(s) = since {
                     log::info!("Redis answered after {} s", s.elapsed().as_secs());
                 }
@@ -188,17 +212,24 @@ fn load(
                         "{skipped} stored meeting or user mappings could not be read and were skipped"
                     );
                 }
-                return Ok((report, state));
+                return Ok(Loaded {
+                    report,
+                    state,
+                    backlog,
+                });
             }
-            Ok(Err((key, kind))) => {
+            Ok(Err((key, kind, want))) => {
                 return Err(Error::Other(format!(
-                    "Redis key {key} holds a {kind}, not the set of ids this service keeps there; \
+                    "Redis key {key} holds a {kind}, not the {want} this service keeps there; \
                      rename or delete it (redis-cli type {key}; redis-cli rename {key} {key}.bad) and start again"
                 )))
             }
             Err(e) => {
                 if since.is_none() {
-                    log::warn!("waiting for Redis at {}: {e}", config.redis_url);
+                    log::warn!(
+                        "waiting for Redis at {}: {e}",
+                        config.redis_url
+                    );
                     since = Some(Instant::now());
                 }
                 match stop.recv_timeout(backoff) {

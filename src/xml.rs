@@ -52,6 +52,17 @@ pub fn element(out: &mut String, name: &str, text: &str) {
     let _ = write!(out, "<{name}>{}</{name}>", escape(text));
 }
 
+/// `<name attr="value">text</name>`, both escaped.
+pub fn element_with(out: &mut String, name: &str, attr: (&str, &str), text: &str) {
+    let _ = write!(
+        out,
+        "<{name} {}=\"{}\">{}</{name}>",
+        attr.0,
+        escape(attr.1),
+        escape(text)
+    );
+}
+
 /// `<name><![CDATA[text]]></name>`.
 pub fn cdata_element(out: &mut String, name: &str, text: &str) {
     let _ = write!(out, "<{name}>{}</{name}>", cdata(text));

@@ -451,7 +451,7 @@ fn metrics_endpoint_counts_deliveries() {
         "bbb_webhooks_events_mapped_total 2",
         "bbb_webhooks_events_queued_total 2",
         "bbb_webhooks_deliveries_succeeded_total 2",
-        "bbb_webhooks_deliveries_failed_total 1",
+        "bbb_webhooks_deliveries_failed_total{reason=\"status_5xx\"} 1",
         "bbb_webhooks_deliveries_retried_total 1",
         "bbb_webhooks_events_delivered_total 2",
         "bbb_webhooks_events_dropped_total{reason=\"queue_full\"} 0",

@@ -334,3 +334,54 @@ fn redis_refusing_a_write_leaves_memory_unchanged() {
     let list = svc.call("hooks/list", "");
     assert!(list.contains(&kept) && !list.contains("lost"), "{list}");
 }
+
+/// A Redis that refuses writes (out of memory, say) gets the reference's
+/// XML error for a create or a destroy, never an empty answer, and memory
+/// stays as Redis has it: the create did not happen, the hook not destroyed.
+#[test]
+fn a_redis_refusing_writes_gets_xml_errors_for_create_and_destroy() {
+    let redis = Redis::start();
+    let svc = Service::start(&redis, &[]);
+    let id = svc.create_hook("callbackURL=http%3A%2F%2F127.0.0.1%3A9%2Fkept");
+    let set = |v: &str| {
+        let _: () = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("maxmemory")
+            .arg(v)
+            .query(&mut redis.conn())
+            .expect("config set");
+    };
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-policy")
+        .arg("noeviction")
+        .query(&mut redis.conn())
+        .expect("config set");
+    set("1");
+    let body = svc.call(
+        "hooks/create",
+        "callbackURL=http%3A%2F%2F127.0.0.1%3A9%2Fnew",
+    );
+    assert_eq!(
+        body,
+        "<response><returncode>FAILED</returncode><messageKey>createHookError</messageKey><message>An error happened while creating your hook. Check the logs.</message></response>"
+    );
+    let body = svc.call("hooks/destroy", &format!("hookID={id}"));
+    assert_eq!(
+        body,
+        "<response><returncode>FAILED</returncode><messageKey>destroyHookError</messageKey><message>An error happened while removing your hook. Check the logs.</message></response>"
+    );
+    let body = svc.call(
+        "subscribeEvent",
+        "meetingID=m&callbackURL=http%3A%2F%2F127.0.0.1%3A9%2Fsub",
+    );
+    assert!(
+        body.contains("<messageKey>createHookError</messageKey>"),
+        "{body}"
+    );
+    let list = svc.call("hooks/list", "");
+    assert!(list.contains(&id) && !list.contains("/new"), "{list}");
+    set("0");
+    let body = svc.call("hooks/destroy", &format!("hookID={id}"));
+    assert!(body.contains("<removed>true</removed>"), "{body}");
+}

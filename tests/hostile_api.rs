@@ -29,6 +29,19 @@ fn status(resp: &str) -> u16 {
         .unwrap_or_else(|| panic!("not an HTTP answer: {resp:?}"))
 }
 
+/// An answer is the API's XML failure with `key`, never an empty body.
+fn assert_xml_failure(resp: &str, key: &str) {
+    assert!(resp.contains("Content-Type: text/xml"), "{resp}");
+    let body = resp.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    assert!(
+        body.starts_with("<response><returncode>FAILED</returncode>")
+            && body.contains(&format!("<messageKey>{key}</messageKey>")),
+        "{resp}"
+    );
+}
+
+/// Every request that cannot be read, and every path that is no call, gets
+/// the API's XML failure with the HTTP status that says why.
 #[test]
 fn oversized_and_malformed_requests_get_clear_answers() {
     let redis = Redis::start();
@@ -46,19 +59,23 @@ fn oversized_and_malformed_requests_get_clear_answers() {
     );
     let r = raw(&svc, long.as_bytes());
     assert_eq!(status(&r), 414, "{r}");
-    assert!(r.contains("request line too long"), "{r}");
+    assert_xml_failure(&r, "uriTooLong");
 
     let big_header = format!(
         "GET {path}/hooks/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
         "b".repeat(20_000)
     );
-    assert_eq!(status(&raw(&svc, big_header.as_bytes())), 431);
+    let r = raw(&svc, big_header.as_bytes());
+    assert_eq!(status(&r), 431);
+    assert_xml_failure(&r, "headersTooLarge");
 
     let big_body = format!(
         "POST {path}/hooks/create HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 1000000\r\n\r\n{}",
         "c".repeat(1000)
     );
-    assert_eq!(status(&raw(&svc, big_body.as_bytes())), 413);
+    let r = raw(&svc, big_body.as_bytes());
+    assert_eq!(status(&r), 413);
+    assert_xml_failure(&r, "requestTooLarge");
 
     // A body announced far beyond memory, or chunked: refused, not read.
     let r = raw(
@@ -71,6 +88,7 @@ fn oversized_and_malformed_requests_get_clear_answers() {
         format!("POST {path}/hooks/create HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffff\r\n").as_bytes(),
     );
     assert_eq!(status(&r), 411, "{r}");
+    assert_xml_failure(&r, "lengthRequired");
 
     // Clients that connect and send nothing do not hold up the others.
     let idle: Vec<TcpStream> = (0..20)
@@ -90,7 +108,9 @@ fn oversized_and_malformed_requests_get_clear_answers() {
         b"GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
         b"\x00\x01\x02\r\n\r\n",
     ] {
-        assert_eq!(status(&raw(&svc, garbage)), 400, "{garbage:?}");
+        let r = raw(&svc, garbage);
+        assert_eq!(status(&r), 400, "{garbage:?}");
+        assert_xml_failure(&r, "badRequest");
     }
     for method in ["PUT", "DELETE", "OPTIONS", "PATCH", "BREW"] {
         let r = raw(
@@ -106,6 +126,7 @@ fn oversized_and_malformed_requests_get_clear_answers() {
         b"DELETE /other HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     );
     assert_eq!(status(&r), 404);
+    assert_xml_failure(&r, "notFound");
 
     // Odd but signed queries: bad percent-encoding, repeats, empties.
     for q in [

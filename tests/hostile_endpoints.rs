@@ -141,9 +141,11 @@ fn misbehaving_endpoints_fail_cleanly_and_hold_up_nobody() {
 
     // Each bad hook fails with a clear error and keeps its events.
     let expect = |how: Misbehaviour| match how {
-        Misbehaviour::Trickle => "timed out",
-        Misbehaviour::RedirectLoop => "HTTP 302: redirected to http://127.0.0.1:",
-        Misbehaviour::Garbage | Misbehaviour::Drop => "<lastError>",
+        Misbehaviour::Trickle => "<lastError reason=\"timeout\">timed out",
+        Misbehaviour::RedirectLoop => {
+            "<lastError reason=\"redirect\">HTTP 302: redirected to http://127.0.0.1:"
+        }
+        Misbehaviour::Garbage | Misbehaviour::Drop => "<lastError reason=",
         Misbehaviour::Huge => "",
     };
     let list = wait_for("every bad hook to have failed", || {
@@ -154,14 +156,14 @@ fn misbehaving_endpoints_fail_cleanly_and_hold_up_nobody() {
             };
             match how {
                 // A 200 is a delivery, however large the body that follows.
-                Misbehaviour::Huge => !entry.contains("<lastError>"),
+                Misbehaviour::Huge => !entry.contains("<lastError"),
                 _ => entry.contains(expect(*how)),
             }
         });
         let tls = list
             .split("<hook>")
             .find(|h| h.contains(tls_id.as_str()))
-            .is_some_and(|h| h.contains("<lastError>"));
+            .is_some_and(|h| h.contains("<lastError"));
         (all && tls).then_some(list)
     });
     assert!(list.contains("<pending>20</pending>"), "{list}");
@@ -242,10 +244,11 @@ fn an_untrusted_certificate_is_refused_with_a_clear_error() {
     redis.publish("bigbluebutton:events", &test_event("m", "x"));
     let list = wait_for("the hook to show the TLS error", || {
         let list = svc.call("hooks/list", "");
-        list.contains("<lastError>TLS error").then_some(list)
+        list.contains("<lastError reason=\"tls\">TLS error")
+            .then_some(list)
     });
     assert!(
-        list.contains("<pending>1</pending><lastError>TLS error"),
+        list.contains("<pending>1</pending><lastError reason=\"tls\">TLS error"),
         "{list}"
     );
     assert!(list.contains("system trust store"), "{list}");

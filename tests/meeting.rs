@@ -117,6 +117,8 @@ fn a_hook_gets_a_whole_meeting_in_order_across_a_service_restart() {
         "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
     );
     assert_eq!(user["referer"], "https://lms.example/course/101?tab=live");
+    // A list stays a list after the restart (Redis keeps it as text).
+    assert_eq!(user["session-token"], serde_json::json!(["bob-session-1"]));
     let ended = rx.next_event();
     assert_eq!(ended["data"]["id"], "meeting-ended");
     assert_eq!(

@@ -137,7 +137,7 @@ fn a_hook_out_of_retries_is_marked_failing_or_removed_when_configured() {
     });
     assert!(list.contains(&format!("<hookID>{id}</hookID>")), "{list}");
     assert!(
-        list.contains("<pending>2</pending><lastError>HTTP 500</lastError>"),
+        list.contains("<pending>2</pending><lastError reason=\"status_5xx\">HTTP 500</lastError>"),
         "{list}"
     );
     drop(svc);

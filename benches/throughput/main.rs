@@ -31,6 +31,7 @@ usage: cargo bench --bench throughput -- [options]
 
   --scenario NAME        burst1 | burst10 | steady | isolation | all (default all; repeatable,
                          or comma-separated). isolation also runs steady, its baseline.
+                         burst1000 (1,000 hooks; not in all) measures memory at scale.
   --message KIND         raw-chat (default) | mapped-chat
   --events N             events per burst (default 2000)
   --rate N               steady events per second (default 100)
@@ -62,6 +63,9 @@ enum Scenario {
     Burst10,
     Steady,
     Isolation,
+    /// 1,000 hooks: the memory one event shared by many hooks costs. Not in
+    /// `all`; pick it by name (with `--events 100`, say).
+    Burst1000,
 }
 
 impl Scenario {
@@ -78,6 +82,7 @@ impl Scenario {
             Scenario::Burst10 => "burst10",
             Scenario::Steady => "steady",
             Scenario::Isolation => "isolation",
+            Scenario::Burst1000 => "burst1000",
         }
     }
 }
@@ -141,6 +146,7 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
                 for name in value("a name")?.split(',') {
                     let picked: Vec<Scenario> = match name {
                         "all" => Scenario::ALL.to_vec(),
+                        "burst1000" => vec![Scenario::Burst1000],
                         n => Scenario::ALL
                             .into_iter()
                             .filter(|s| s.name() == n)
@@ -212,6 +218,7 @@ impl Spec {
             Scenario::Burst10 => (10, 0, o.events, None),
             Scenario::Steady => (10, 0, steady_events, Some(o.rate)),
             Scenario::Isolation => (10, 3, steady_events, Some(o.rate)),
+            Scenario::Burst1000 => (1000, 0, o.events, None),
         };
         Spec {
             scenario: s,

@@ -136,7 +136,16 @@ impl Api {
     }
 
     fn fetch(&self, url: &str) -> Result<String, String> {
-        let mut resp = self.agent.get(url).call().map_err(|e| e.to_string())?;
+        // A server may close a kept-alive connection after some number of
+        // requests (as this service does after 1,000): a GET is safe to send
+        // again once, on a new connection.
+        let mut resp = match self.agent.get(url).call() {
+            Ok(r) => r,
+            Err(ureq::Error::Io(_)) | Err(ureq::Error::Protocol(_)) => {
+                self.agent.get(url).call().map_err(|e| e.to_string())?
+            }
+            Err(e) => return Err(e.to_string()),
+        };
         let status = resp.status();
         let text = resp
             .body_mut()

@@ -92,6 +92,7 @@ pub fn run(args: &[String], config: &Config) -> Result<bool> {
     let limits = http::Limits {
         max_request_bytes: MAX_BODY,
         threads: 4,
+        refusal: http::text_refusal,
     };
     let server = http::Server::start(bind, limits, handler)
         .map_err(|e| Error::Other(format!("cannot listen on {bind}: {e}")))?;
@@ -102,7 +103,7 @@ pub fn run(args: &[String], config: &Config) -> Result<bool> {
         "listening on http://127.0.0.1:{port}/ (register a callback URL under it; verifying the {mode}; Ctrl-C stops)"
     );
     signals.forever().next();
-    server.stop();
+    server.stop(std::time::Instant::now() + std::time::Duration::from_secs(2));
     eprintln!("stopped");
     Ok(true)
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::config::{Config, DEFAULT_FILE};
 use crate::error::{Error, Result};
 
-use super::{local_addr, redacted_url, Context};
+use super::{local_addr, Context};
 
 const TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -70,8 +70,8 @@ pub fn run(args: &[String], ctx: &Context) -> Result<bool> {
 }
 
 fn check_redis(r: &mut Report, config: &Config) {
-    let url = redacted_url(&config.redis_url);
-    let answer = redis::Client::open(config.redis_url.as_str())
+    let url = config.redis_url.to_string();
+    let answer = redis::Client::open(config.redis_url.expose())
         .and_then(|c| c.get_connection_with_timeout(TIMEOUT))
         .and_then(|mut c| {
             c.set_read_timeout(Some(TIMEOUT))?;

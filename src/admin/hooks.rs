@@ -127,23 +127,48 @@ fn hook_line(h: &str) -> String {
         ));
     }
     if let Some(e) = tag(h, "lastError") {
-        line.push_str(&format!("  last error: {e}"));
+        match attribute(h, "lastError", "reason") {
+            Some(r) => line.push_str(&format!("  last error ({r}): {e}")),
+            None => line.push_str(&format!("  last error: {e}")),
+        }
     }
     line
 }
 
 /// The inner text of each `<name>` element of `xml`, in order.
 fn elements<'a>(xml: &'a str, name: &str) -> Vec<&'a str> {
-    let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+    let (open, close) = (format!("<{name}"), format!("</{name}>"));
     let mut out = Vec::new();
     let mut rest = xml;
     while let Some(start) = rest.find(&open) {
         let after = &rest[start + open.len()..];
-        let Some(end) = after.find(&close) else { break };
-        out.push(&after[..end]);
-        rest = &after[end + close.len()..];
+        // `<name>` or `<name attr="...">`, not `<nameLonger>`.
+        let body = match after.as_bytes().first() {
+            Some(b'>') => &after[1..],
+            Some(b' ') => match after.find('>') {
+                Some(gt) => &after[gt + 1..],
+                None => break,
+            },
+            _ => {
+                rest = after;
+                continue;
+            }
+        };
+        let Some(end) = body.find(&close) else { break };
+        out.push(&body[..end]);
+        rest = &body[end + close.len()..];
     }
     out
+}
+
+/// The value of attribute `attr` of the first `<name>` element.
+fn attribute(xml: &str, name: &str, attr: &str) -> Option<String> {
+    let open = format!("<{name} ");
+    let start = xml.find(&open)? + open.len();
+    let head = &xml[start..start + xml[start..].find('>')?];
+    let key = format!("{attr}=\"");
+    let v = &head[head.find(&key)? + key.len()..];
+    Some(v[..v.find('"')?].to_owned())
 }
 
 /// The text of the first `<name>` element: CDATA sections joined, entities
@@ -174,7 +199,7 @@ mod tests {
 
     #[test]
     fn reads_the_api_xml() {
-        let xml = "<response><returncode>SUCCESS</returncode><hooks><hook><hookID>1</hookID><callbackURL><![CDATA[http://a/?x=1&y=]]]]><![CDATA[>]]></callbackURL><permanentHook>false</permanentHook><rawData>true</rawData></hook><hook><hookID>2</hookID><callbackURL><![CDATA[http://b]]></callbackURL><meetingID><![CDATA[m]]></meetingID><eventID>a,b</eventID><permanentHook>true</permanentHook><rawData>false</rawData><status>failing</status><pending>3</pending><lastError>HTTP 500 &amp; more</lastError></hook></hooks></response>";
+        let xml = "<response><returncode>SUCCESS</returncode><hooks><hook><hookID>1</hookID><callbackURL><![CDATA[http://a/?x=1&y=]]]]><![CDATA[>]]></callbackURL><permanentHook>false</permanentHook><rawData>true</rawData></hook><hook><hookID>2</hookID><callbackURL><![CDATA[http://b]]></callbackURL><meetingID><![CDATA[m]]></meetingID><eventID>a,b</eventID><permanentHook>true</permanentHook><rawData>false</rawData><status>failing</status><pending>3</pending><lastError reason=\"status_5xx\">HTTP 500 &amp; more</lastError></hook></hooks></response>";
         assert_eq!(tag(xml, "returncode").as_deref(), Some("SUCCESS"));
         let hooks = elements(xml, "hook");
         assert_eq!(hooks.len(), 2);
@@ -184,7 +209,7 @@ mod tests {
         );
         assert_eq!(
             hook_line(hooks[1]),
-            "2  http://b  meeting=m  events=a,b  permanent  failing, 3 pending  last error: HTTP 500 & more"
+            "2  http://b  meeting=m  events=a,b  permanent  failing, 3 pending  last error (status_5xx): HTTP 500 & more"
         );
         assert_eq!(tag(xml, "nothing"), None);
     }

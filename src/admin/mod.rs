@@ -102,20 +102,6 @@ pub(crate) fn http_get(url: &str, timeout: Duration) -> Result<(u16, String)> {
     Ok((status, body))
 }
 
-/// A Redis URL without its password, for messages.
-pub(crate) fn redacted_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            match authority.rsplit_once('@') {
-                Some((_, host)) => format!("{scheme}://***@{host}{path}"),
-                None => url.to_owned(),
-            }
-        }
-        None => url.to_owned(),
-    }
-}
-
 /// Splits `--name VALUE` and `--name=VALUE` options from positional
 /// arguments. `flags` take no value.
 pub(crate) struct Args {
@@ -184,18 +170,6 @@ mod tests {
         assert_eq!(local_addr(a).to_string(), "[::1]:3005");
         let a: SocketAddr = "10.0.0.1:80".parse().expect("addr");
         assert_eq!(local_addr(a), a);
-    }
-
-    #[test]
-    fn redis_passwords_are_hidden() {
-        assert_eq!(
-            redacted_url("redis://:pw@10.0.0.1:6379/0"),
-            "redis://***@10.0.0.1:6379/0"
-        );
-        assert_eq!(
-            redacted_url("redis://127.0.0.1:6379"),
-            "redis://127.0.0.1:6379"
-        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::store::Conn;
 
-use super::{redacted_url, Args};
+use super::Args;
 
 /// The channel the draft's test event goes to.
 pub const CHANNEL: &str = "bigbluebutton:events";
@@ -30,7 +30,7 @@ pub fn run(args: &[String], config: &Config) -> Result<bool> {
         .map_err(|e| {
             Error::Other(format!(
                 "cannot publish on {} ({e}); check BBB_WEBHOOKS_REDIS_URL",
-                redacted_url(&config.redis_url)
+                config.redis_url
             ))
         })?;
     println!("published TestEvent for meeting {meeting} on {CHANNEL}: {receivers} subscribers");

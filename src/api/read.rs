@@ -80,11 +80,14 @@ fn statuses(status: &StatusMap, hooks: &[Arc<Hook>]) -> Vec<HookStatus> {
 }
 
 /// `<status>active|failing</status><pending>N</pending>` and, after a failed
-/// attempt, `<lastError>`.
+/// attempt, `<lastError reason="timeout|connect|tls|redirect|status_4xx|status_5xx|other">`.
 fn status_elements(out: &mut String, s: &HookStatus) {
     xml::element(out, "status", if s.failing { "failing" } else { "active" });
     xml::element(out, "pending", &s.pending.to_string());
     if let Some(e) = &s.last_error {
-        xml::element(out, "lastError", e);
+        match s.last_reason {
+            Some(r) => xml::element_with(out, "lastError", ("reason", r.name()), e),
+            None => xml::element(out, "lastError", e),
+        }
     }
 }

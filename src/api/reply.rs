@@ -93,5 +93,16 @@ pub mod msg {
         "An error happened while removing your hook. Check the logs.",
     );
     pub const UNSUPPORTED: (&str, &str) = ("unsupportedRequest", "This request is not supported.");
+    pub const NOT_FOUND: (&str, &str) = ("notFound", "There is no API call at this path.");
+    pub const BAD_REQUEST: (&str, &str) = ("badRequest", "The request could not be read.");
+    pub const LENGTH_REQUIRED: (&str, &str) = (
+        "lengthRequired",
+        "A request body must be sent with a Content-Length.",
+    );
+    pub const TOO_LARGE: (&str, &str) = ("requestTooLarge", "The request body is too large.");
+    pub const URI_TOO_LONG: (&str, &str) = ("uriTooLong", "The request URL is too long.");
+    pub const HEADERS_TOO_LARGE: (&str, &str) =
+        ("headersTooLarge", "The request headers are too large.");
+    pub const BUSY: (&str, &str) = ("serviceBusy", "The service is busy; try again.");
     pub const METHOD: (&str, &str) = ("methodNotAllowed", "Only GET requests are supported.");
 }

@@ -1,38 +1,128 @@
-//! The calls that change the registry: `hooks/create` and `subscribeEvent`
-//! register a hook, `hooks/destroy` and `unsubscribeEvent` remove one. Both
-//! go through [`crate::hooks::Hooks`], Redis first.
+//! The calls that change the registry, made by one writer thread so changes
+//! happen one at a time: `hooks/create` and `subscribeEvent` register a hook,
+//! `hooks/destroy` and `unsubscribeEvent` remove one. Both go through
+//! [`crate::hooks::Hooks`], Redis first.
+
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender};
 
 use super::reply::{fail, msg, Reply};
-use super::Api;
+use super::{Call, Routed};
+use crate::config::Config;
 use crate::delivery::Input;
-use crate::hooks::{self, Created, Hook};
+use crate::hooks::{self, Created, Hook, Hooks};
+use crate::store::Conn;
 use crate::xml;
 
-impl Api {
-    /// Registers a hook; `draft`: answered as `subscribeEvent` does.
-    pub(super) fn create(
-        &mut self,
+/// A change of the registry, its parameters checked.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Register a hook; `draft`: answered as `subscribeEvent` does.
+    Create {
+        url: String,
+        meeting: Option<String>,
+        event_ids: Option<Vec<String>>,
+        raw: bool,
+        draft: bool,
+    },
+    /// Remove a hook; with `meeting`, only if it belongs to that meeting
+    /// (the draft's `unsubscribeEvent`).
+    Destroy { id: String, meeting: Option<String> },
+}
+
+impl Change {
+    /// A create from its parameters, or the answer to bad ones.
+    pub fn create(
         url: Option<&str>,
         meeting: Option<&str>,
         event_ids: Option<&str>,
         get_raw: Option<&str>,
         draft: bool,
-    ) -> Reply {
+    ) -> Routed {
         let Some(url) = url else {
-            return fail(msg::NO_CALLBACK);
+            return Routed::Reply(fail(msg::NO_CALLBACK));
         };
         if !hooks::valid_callback_url(url) {
-            return fail(msg::BAD_CALLBACK);
+            return Routed::Reply(fail(msg::BAD_CALLBACK));
         }
-        let raw = get_raw.is_some_and(|r| r.eq_ignore_ascii_case("true"));
-        let permanent = self.config.permanent_hooks.iter().any(|p| p.url == url);
-        let hook = Hook::new(
-            url.to_owned(),
-            meeting.map(str::to_owned),
-            event_ids.and_then(hooks::parse_event_ids),
-            permanent,
-            raw,
-        );
+        Routed::Change(Change::Create {
+            url: url.to_owned(),
+            meeting: meeting.map(str::to_owned),
+            event_ids: event_ids.and_then(hooks::parse_event_ids),
+            raw: get_raw.is_some_and(|r| r.eq_ignore_ascii_case("true")),
+            draft,
+        })
+    }
+
+    /// A destroy from its parameters, or the answer to bad ones.
+    pub fn destroy(id: Option<&str>, meeting: Option<&str>) -> Routed {
+        match id {
+            None => Routed::Reply(fail(msg::NO_HOOK_ID)),
+            Some(id) => Routed::Change(Change::Destroy {
+                id: id.to_owned(),
+                meeting: meeting.map(str::to_owned),
+            }),
+        }
+    }
+
+    /// The call's name, for logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Change::Create { draft: false, .. } => "hooks/create",
+            Change::Create { draft: true, .. } => "subscribeEvent",
+            Change::Destroy { meeting: None, .. } => "hooks/destroy",
+            Change::Destroy {
+                meeting: Some(_), ..
+            } => "unsubscribeEvent",
+        }
+    }
+
+    /// The answer when the change could not be made (Redis refused or was
+    /// too slow).
+    pub fn failure(&self) -> Reply {
+        match self {
+            Change::Create { .. } => fail(msg::CREATE),
+            Change::Destroy { .. } => fail(msg::DESTROY),
+        }
+    }
+}
+
+/// The writer thread's parts.
+pub struct Writer {
+    pub config: Arc<Config>,
+    pub hooks: Hooks,
+    pub delivery: Sender<Input>,
+    pub conn: Conn,
+}
+
+impl Writer {
+    /// Makes the changes sent on `calls` until every sender is gone.
+    pub fn serve(mut self, calls: Receiver<Call>) {
+        for (change, reply) in calls.iter() {
+            let _ = reply.send(self.apply(change));
+        }
+    }
+
+    /// Makes one change and answers it.
+    pub fn apply(&mut self, change: Change) -> Reply {
+        match change {
+            Change::Create {
+                url,
+                meeting,
+                event_ids,
+                raw,
+                draft,
+            } => {
+                let permanent = self.config.permanent_hooks.iter().any(|p| p.url == url);
+                let hook = Hook::new(url, meeting, event_ids, permanent, raw);
+                self.create(hook, draft)
+            }
+            Change::Destroy { id, meeting } => self.destroy(&id, meeting.as_deref()),
+        }
+    }
+
+    fn create(&mut self, hook: Hook, draft: bool) -> Reply {
         let (id_tag, dup_text) = if draft {
             (
                 "subscriptionID",
@@ -50,7 +140,7 @@ impl Api {
                 xml::element(&mut inner, "message", dup_text);
             }
             Ok(Created::New(h)) => {
-                log::info!("created hook {} for {}", h.id, h.callback_url);
+                log::info!("created hook {} for {}", h.id, h.logged_url());
                 xml::element(&mut inner, id_tag, &h.id);
                 if !draft {
                     xml::element(&mut inner, "permanentHook", &h.permanent.to_string());
@@ -72,12 +162,7 @@ impl Api {
         Reply::success(&inner)
     }
 
-    /// Removes a hook; with `meeting`, only if it belongs to that meeting
-    /// (the draft's `unsubscribeEvent`).
-    pub(super) fn destroy(&mut self, id: Option<&str>, meeting: Option<&str>) -> Reply {
-        let Some(id) = id else {
-            return fail(msg::NO_HOOK_ID);
-        };
+    fn destroy(&mut self, id: &str, meeting: Option<&str>) -> Reply {
         let missing = if meeting.is_some() {
             msg::MISSING_SUBSCRIPTION
         } else {
@@ -100,7 +185,7 @@ impl Api {
             }
         }
         let _ = self.delivery.send(Input::HookRemoved(id.to_owned()));
-        log::info!("removed hook {id} ({})", hook.callback_url);
+        log::info!("removed hook {id} ({})", hook.logged_url());
         let tag = if meeting.is_some() {
             "unsubscribed"
         } else {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::parse::{boolean, list, lower_list, number, optional, whole, Key, Spec};
-use super::{PermanentHook, Secret};
+use super::{PermanentHook, RedisUrl, Secret};
 use crate::checksum::Algorithm;
 
 /// `BBB_WEBHOOKS_CALLBACK_AUTH`; the checksum's algorithm is another key.
@@ -19,14 +19,14 @@ pub enum AuthMode {
     Bearer,
 }
 
-pub const REDIS_URL: Key<String> = Key {
+pub const REDIS_URL: Key<RedisUrl> = Key {
     name: "BBB_WEBHOOKS_REDIS_URL",
     default: "redis://127.0.0.1:6379",
     help: "Redis server with BBB's channels; hooks and queues are kept there",
     expects: "a redis:// or unix:// URL",
     parse: |s| {
         let ok = s.starts_with("redis://") || s.starts_with("unix://");
-        whole(s, Some(s.to_owned()).filter(|_| ok))
+        whole(s, Some(RedisUrl::new(s)).filter(|_| ok))
     },
 };
 
@@ -182,6 +182,14 @@ pub const MAX_QUEUE: Key<usize> = Key {
     parse: |s| number(s, 1..=usize::MAX),
 };
 
+pub const MAX_QUEUED_BYTES: Key<usize> = Key {
+    name: "BBB_WEBHOOKS_MAX_QUEUED_BYTES",
+    default: "67108864",
+    help: "most bytes all delivery queues hold together (an event for several hooks counts once); newer events are dropped (and counted) while they do",
+    expects: "a number of bytes from 1048576",
+    parse: |s| number(s, 1_048_576..=usize::MAX),
+};
+
 pub const REMOVE_FAILED_HOOKS: Key<bool> = Key {
     name: "BBB_WEBHOOKS_REMOVE_FAILED_HOOKS",
     default: "false",
@@ -286,6 +294,7 @@ pub const TABLE: &[Spec] = &[
     DELIVERY_WORKERS.spec(),
     MULTI_EVENT.spec(),
     MAX_QUEUE.spec(),
+    MAX_QUEUED_BYTES.spec(),
     REMOVE_FAILED_HOOKS.spec(),
     MAX_REDIRECTS.spec(),
     INCLUDE_EVENTS.spec(),

@@ -102,7 +102,8 @@ impl Values {
 
 fn bad(key: &str, origin: &Origin, value: &str, what: &str) -> Error {
     Error::Config(format!(
-        "{key} (from {origin}) has the value {value:?}, which is not {what}"
+        "{key} (from {origin}) has the value {:?}, which is not {what}",
+        crate::redact::credentials(value)
     ))
 }
 

@@ -13,10 +13,10 @@ use crate::hooks::Hook;
 /// The most of a response body that is read; the rest is discarded.
 const MAX_RESPONSE_BODY: u64 = 64 * 1024;
 
-/// The HTTP client shared by the workers: one connection pool, the request
-/// timeout, redirects as configured, HTTPS checked against the system's
-/// trust store.
-pub fn agent(config: &Config) -> ureq::Agent {
+/// The HTTP client shared by the workers: the request timeout, redirects as
+/// configured, HTTPS checked against the system's trust store, and with
+/// `keep_alive` one connection pool (without, a connection per request).
+pub fn agent(config: &Config, keep_alive: bool) -> ureq::Agent {
     let tls = ureq::tls::TlsConfig::builder()
         .root_certs(ureq::tls::RootCerts::PlatformVerifier)
         .build();
@@ -25,7 +25,8 @@ pub fn agent(config: &Config) -> ureq::Agent {
         .http_status_as_error(false)
         .max_redirects(config.max_redirects)
         .max_redirects_will_error(false)
-        .max_idle_connections_per_host(64)
+        .max_idle_connections(if keep_alive { 256 } else { 0 })
+        .max_idle_connections_per_host(if keep_alive { 64 } else { 0 })
         .user_agent(concat!("bbb-webhooks/", env!("CARGO_PKG_VERSION")))
         .tls_config(tls)
         .build();

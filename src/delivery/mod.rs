@@ -7,16 +7,19 @@
 
 mod client;
 mod journal;
+pub mod ledger;
 pub mod outcome;
 pub mod queue;
 pub mod retry;
 mod scheduler;
+pub mod stall;
 mod worker;
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use crossbeam_channel::{bounded, Sender};
 
@@ -25,25 +28,55 @@ use crate::error::Result;
 use crate::hooks::{Hook, Hooks};
 use crate::metrics::Metrics;
 
+/// What startup read of the queues kept in Redis, and what they cost.
+pub struct Backlog {
+    load: journal::load::Backlog,
+    ledger: ledger::Ledger,
+}
+
+/// Reads the queues kept in Redis for `hooks` (see [`journal::load`]),
+/// making Redis match what is kept.
+pub fn load_backlog(
+    c: &mut redis::Connection,
+    hooks: &[Arc<Hook>],
+    config: &Config,
+) -> redis::RedisResult<Backlog> {
+    let (load, ledger) = journal::load::load(c, hooks, config.max_queue, config.max_queued_bytes)?;
+    Ok(Backlog { load, ledger })
+}
+
 /// Capacity of the channel from ingest and the API to the scheduler, in
 /// messages. When it is full, ingest waits: back-pressure, not loss.
 pub const INPUT_CAPACITY: usize = 1024;
 
-/// One event queued for one hook.
-#[derive(Clone, Debug)]
-pub struct Item {
+/// One event to deliver, held once however many queues hold it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Event {
     /// Unique id of the event, sent in the `X-Bbb-Webhooks-Event-Ids` header
     /// so receivers can drop the duplicates a crash may cause.
     pub id: Arc<str>,
     /// The JSON document to deliver.
-    pub payload: Arc<str>,
+    pub payload: Box<str>,
+}
+
+/// An event as queues hold it: shared.
+pub type Item = Arc<Event>;
+
+impl Event {
+    pub fn new(id: impl Into<Arc<str>>, payload: impl Into<Box<str>>) -> Item {
+        Arc::new(Event {
+            id: id.into(),
+            payload: payload.into(),
+        })
+    }
 }
 
 /// What the scheduler is told.
 #[derive(Debug)]
 pub enum Input {
-    /// Events for hooks, in the order they must be delivered.
-    Events(Vec<(Arc<Hook>, Item)>),
+    /// Events, each with the hooks it goes to, in the order they must be
+    /// delivered.
+    Events(Vec<(Item, Vec<Arc<Hook>>)>),
     /// A hook was destroyed: drop its queue.
     HookRemoved(String),
 }
@@ -59,6 +92,8 @@ pub struct HookStatus {
     pub failures: usize,
     /// The last failure, if the last attempt failed.
     pub last_error: Option<String>,
+    /// The kind of that failure.
+    pub last_reason: Option<outcome::Reason>,
     /// Events dropped because the queue was full.
     pub dropped: u64,
 }
@@ -69,20 +104,29 @@ pub type StatusMap = Arc<Mutex<HashMap<String, HookStatus>>>;
 /// The running delivery threads.
 pub struct Delivery {
     input: Sender<Input>,
+    /// Tells the scheduler to stop, by this deadline.
+    stop: Sender<Instant>,
     status: StatusMap,
     threads: Vec<JoinHandle<()>>,
 }
 
 impl Delivery {
-    /// Loads the queues kept in Redis for the registered hooks and starts the
-    /// scheduler and the workers.
-    pub fn start(config: Arc<Config>, hooks: Hooks, metrics: Arc<Metrics>) -> Result<Delivery> {
+    /// Takes up the queues read at start and starts the scheduler and the
+    /// workers.
+    pub fn start(
+        config: Arc<Config>,
+        hooks: Hooks,
+        metrics: Arc<Metrics>,
+        backlog: Backlog,
+    ) -> Result<Delivery> {
         let status: StatusMap = Arc::default();
         let (input_tx, input_rx) = bounded(INPUT_CAPACITY);
+        let (stop_tx, stop_rx) = bounded(1);
         let workers = config.delivery_workers;
         let (job_tx, job_rx) = bounded::<worker::Job>(workers);
         let (done_tx, done_rx) = bounded::<worker::Done>(workers);
-        let agent = client::agent(&config);
+        let agent = client::agent(&config, true);
+        let fresh_agent = client::agent(&config, false);
         let stopping = Arc::new(AtomicBool::new(false));
         let mut sched = scheduler::Scheduler::new(
             config.clone(),
@@ -91,14 +135,16 @@ impl Delivery {
             status.clone(),
             job_tx,
             stopping.clone(),
+            backlog.ledger,
         )?;
-        sched.load_backlog();
+        sched.take_up(backlog.load);
         let mut threads = Vec::with_capacity(workers + 1);
         for n in 0..workers {
             let w = worker::Worker {
                 config: config.clone(),
                 stopping: stopping.clone(),
                 agent: agent.clone(),
+                fresh_agent: fresh_agent.clone(),
                 jobs: job_rx.clone(),
                 done: done_tx.clone(),
             };
@@ -112,10 +158,11 @@ impl Delivery {
         threads.push(
             std::thread::Builder::new()
                 .name("scheduler".into())
-                .spawn(move || sched.run(input_rx, done_rx))?,
+                .spawn(move || sched.run(input_rx, done_rx, stop_rx))?,
         );
         Ok(Delivery {
             input: input_tx,
+            stop: stop_tx,
             status,
             threads,
         })
@@ -131,13 +178,13 @@ impl Delivery {
         self.status.clone()
     }
 
-    /// Stops taking input once every other sender is gone, lets requests in
-    /// flight finish (bounded by the request timeout), leaves the rest queued
-    /// in Redis and joins the threads.
-    pub fn shutdown(self) {
+    /// Stops: no new requests; requests in flight may finish until shortly
+    /// before `deadline` (and within the request timeout); the journal's
+    /// last write goes out; the rest stays queued in Redis. Returns by
+    /// `deadline` whatever is stuck (a blackhole endpoint, a frozen Redis).
+    pub fn shutdown(self, deadline: Instant) {
+        let _ = self.stop.send(deadline);
         drop(self.input);
-        for t in self.threads {
-            let _ = t.join();
-        }
+        crate::http::join_until(self.threads, deadline);
     }
 }

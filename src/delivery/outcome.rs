@@ -28,6 +28,25 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every kind, in the order the metrics keep them.
+    pub const ALL: [Reason; 7] = [
+        Reason::Timeout,
+        Reason::Connect,
+        Reason::Tls,
+        Reason::Redirect,
+        Reason::Status4xx,
+        Reason::Status5xx,
+        Reason::Other,
+    ];
+
+    /// The position of this kind in [`Reason::ALL`].
+    pub fn index(self) -> usize {
+        Reason::ALL
+            .iter()
+            .position(|r| *r == self)
+            .unwrap_or(Reason::ALL.len() - 1)
+    }
+
     /// The name used in metrics labels.
     pub fn name(self) -> &'static str {
         match self {
@@ -79,7 +98,7 @@ pub fn classify(
     }
     let (reason, message) = match (status, location) {
         (300..=399, Some(l)) => {
-            let l: String = l.chars().take(200).collect();
+            let l: String = crate::redact::url(l).chars().take(200).collect();
             (
                 Reason::Redirect,
                 format!("HTTP {status}: redirected to {l} (redirects are not followed; see BBB_WEBHOOKS_MAX_REDIRECTS)"),
@@ -100,8 +119,16 @@ pub fn classify(
     })
 }
 
-/// A failure below HTTP (connect, TLS, timeout), from the client's error.
+/// A failure below HTTP (connect, TLS, timeout), from the client's error,
+/// whose text may quote the request URL: its query (with the checksum) is
+/// left out.
 pub fn transport(e: &ureq::Error) -> Failure {
+    let mut f = transport_unredacted(e);
+    f.message = crate::redact::text(&f.message);
+    f
+}
+
+fn transport_unredacted(e: &ureq::Error) -> Failure {
     const TRUST: &str = "(the endpoint's certificate must verify against the system trust store)";
     match e {
         ureq::Error::Timeout(_) => Failure::new(Reason::Timeout, "timed out".to_owned()),

@@ -104,7 +104,7 @@ impl Policy {
         pending: usize,
     ) -> (log::Level, String) {
         let why = &failure.message;
-        let url = &hook.callback_url;
+        let url = hook.logged_url();
         match *decision {
             Decision::Retry { loud: false, .. } => (
                 log::Level::Debug,

@@ -24,13 +24,16 @@ pub const ACK_EVERY: Duration = Duration::from_millis(1);
 struct Acked {
     events: usize,
     requests: usize,
+    /// Time the requests took.
+    elapsed: Duration,
     since: Option<Instant>,
 }
 
 impl Acked {
-    fn add(&mut self, events: usize) {
+    fn add(&mut self, events: usize, took: Duration) {
         self.events += events;
         self.requests += 1;
+        self.elapsed += took;
         self.since.get_or_insert_with(Instant::now);
     }
 
@@ -38,11 +41,12 @@ impl Acked {
         self.since.is_some_and(|t| t.elapsed() >= ACK_EVERY)
     }
 
-    fn take(&mut self, hook_id: &str, last: bool) -> Done {
+    fn take(&mut self, hook_id: &Arc<str>, last: bool) -> Done {
         let done = Done {
-            hook_id: hook_id.to_owned(),
+            hook_id: hook_id.clone(),
             count: self.events,
             requests: self.requests,
+            elapsed: self.elapsed,
             result: Ok(()),
             last,
         };
@@ -54,6 +58,8 @@ impl Acked {
 /// Deliver these events to this hook: a lease of the head of its queue.
 #[derive(Debug)]
 pub struct Job {
+    /// The hook's id, as the scheduler keys its queue.
+    pub id: Arc<str>,
     pub hook: Arc<Hook>,
     /// The head of the hook's queue, posted in order, `per_post` events a
     /// request, one request at a time.
@@ -61,17 +67,21 @@ pub struct Job {
     pub per_post: usize,
     /// Set when the hook is removed: the job ends after its current request.
     pub cancelled: Arc<AtomicBool>,
+    /// Post on a new connection per request (see `stall.rs`).
+    pub fresh: bool,
 }
 
 /// How a job went.
 #[derive(Debug)]
 pub struct Done {
-    pub hook_id: String,
+    pub hook_id: Arc<str>,
     /// Number of events the requests carried.
     pub count: usize,
     /// Number of requests reported: several successes can come in one
     /// `Done`; a failure comes alone.
     pub requests: usize,
+    /// Time the reported requests took.
+    pub elapsed: Duration,
     pub result: Result<(), Failure>,
     /// The job is over: the worker is free and the hook's lease ends.
     pub last: bool,
@@ -82,7 +92,10 @@ pub struct Worker {
     pub config: Arc<Config>,
     /// Set when the service stops: a job ends after its current request.
     pub stopping: Arc<AtomicBool>,
+    /// Keeps connections alive between requests.
     pub agent: ureq::Agent,
+    /// Opens a connection per request, for hooks that stall on kept-alive ones.
+    pub fresh_agent: ureq::Agent,
     pub jobs: Receiver<Job>,
     pub done: Sender<Done>,
 }
@@ -107,27 +120,29 @@ impl Worker {
         let mut acked = Acked::default();
         let mut chunks = job.items.chunks(job.per_post.max(1)).peekable();
         while let Some(chunk) = chunks.next() {
-            let result = self.post(&job.hook, chunk);
+            let start = Instant::now();
+            let result = self.post(job, chunk);
+            let took = start.elapsed();
             let stop = result.is_err()
                 || self.stopping.load(Ordering::Relaxed)
                 || job.cancelled.load(Ordering::Relaxed);
             let last = stop || chunks.peek().is_none();
             let sent = match result {
                 Ok(()) => {
-                    acked.add(chunk.len());
+                    acked.add(chunk.len(), took);
                     let due = last || acked.due();
-                    !due || self.report(acked.take(&job.hook.id, last))
+                    !due || self.report(acked.take(&job.id, last))
                 }
                 Err(failure) => {
                     // The successes before it first, so they are trimmed
                     // before the failed request is retried.
-                    let earlier =
-                        acked.requests == 0 || self.report(acked.take(&job.hook.id, false));
+                    let earlier = acked.requests == 0 || self.report(acked.take(&job.id, false));
                     earlier
                         && self.report(Done {
-                            hook_id: job.hook.id.clone(),
+                            hook_id: job.id.clone(),
                             count: chunk.len(),
                             requests: 1,
+                            elapsed: took,
                             result: Err(failure),
                             last: true,
                         })
@@ -148,14 +163,20 @@ impl Worker {
         self.done.send(done).is_ok()
     }
 
-    fn post(&self, hook: &Hook, items: &[Item]) -> Result<(), Failure> {
-        client::post(&self.agent, &self.config, hook, items)
+    fn post(&self, job: &Job, items: &[Item]) -> Result<(), Failure> {
+        let agent = if job.fresh {
+            &self.fresh_agent
+        } else {
+            &self.agent
+        };
+        client::post(agent, &self.config, &job.hook, items)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::delivery::Event;
     use std::collections::HashMap;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;
@@ -222,7 +243,8 @@ mod tests {
         let (_jobs_tx, jobs) = crossbeam_channel::bounded(1);
         let (done, done_rx) = crossbeam_channel::unbounded();
         let worker = Worker {
-            agent: client::agent(&config),
+            agent: client::agent(&config, true),
+            fresh_agent: client::agent(&config, false),
             config,
             stopping: Arc::new(AtomicBool::new(false)),
             jobs,
@@ -230,16 +252,15 @@ mod tests {
         };
         let hook = Hook::new(endpoint(ok), None, None, false, false);
         let items = (0..n)
-            .map(|i| Item {
-                id: format!("1-{i}").into(),
-                payload: format!(r#"{{"seq":{i}}}"#).into(),
-            })
+            .map(|i| Event::new(format!("1-{i}"), format!(r#"{{"seq":{i}}}"#)))
             .collect();
         let job = Job {
+            id: hook.id.as_str().into(),
             hook: Arc::new(hook),
             items,
             per_post: 1,
             cancelled: Arc::new(AtomicBool::new(false)),
+            fresh: false,
         };
         assert!(worker.run_job(&job), "the scheduler's side is open");
         drop(worker);

@@ -70,6 +70,12 @@ impl Hook {
         }
     }
 
+    /// The callback URL as logs show it: without credentials or query (an
+    /// app's token may be there), see [`crate::redact::url`].
+    pub fn logged_url(&self) -> String {
+        crate::redact::url(&self.callback_url)
+    }
+
     /// The `eventID` list as given to the API (comma-separated).
     pub fn event_ids_joined(&self) -> Option<String> {
         self.event_ids.as_ref().map(|ids| ids.join(","))

@@ -141,7 +141,7 @@ impl Hooks {
         let (hooks, changed) = reconcile(stored, permanent);
         for (hook, why) in &changed {
             store::save(c, hook)?;
-            log::info!("hook {} ({}): {why}", hook.id, hook.callback_url);
+            log::info!("hook {} ({}): {why}", hook.id, hook.logged_url());
         }
         let mut reg = Registry::default();
         for hook in hooks {

@@ -71,30 +71,55 @@ pub fn delete(conn: &mut redis::Connection, id: &str) -> redis::RedisResult<()> 
         .query(conn)
 }
 
-/// Reads every stored hook. Records that are missing or corrupt are skipped
-/// with a warning; returns the hooks and the number skipped.
+/// Reads every stored hook. A record that was read and is missing or
+/// malformed (or a key of another type) is skipped with a warning; a
+/// connection error or timeout fails the whole load, for the caller to wait
+/// for Redis and load again, so a hiccup never drops a hook. Returns the
+/// hooks and the number skipped.
 pub fn load(conn: &mut redis::Connection) -> redis::RedisResult<(Vec<Hook>, usize)> {
     let members: Vec<Vec<u8>> = conn.smembers(keys::HOOKS)?;
-    let mut hooks = Vec::with_capacity(members.len());
     let mut skipped = 0;
+    let mut ids = Vec::with_capacity(members.len());
     for member in members {
-        let Ok(id) = String::from_utf8(member) else {
-            log::warn!("skipping a hook record whose id is not UTF-8");
-            skipped += 1;
-            continue;
-        };
-        let key = keys::hook(&id);
-        let fields: redis::RedisResult<HashMap<String, String>> = conn.hgetall(&key);
-        match fields.ok().and_then(from_fields) {
-            Some(h) => hooks.push(h),
-            None => {
-                log::warn!("skipping hook record {key}: missing or bad fields");
+        match String::from_utf8(member) {
+            Ok(id) => ids.push(id),
+            Err(_) => {
+                log::warn!("skipping a hook record whose id is not UTF-8");
                 skipped += 1;
+            }
+        }
+    }
+    let mut hooks = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(LOAD_BATCH) {
+        let mut pipe = redis::pipe();
+        for id in chunk {
+            pipe.hgetall(keys::hook(id));
+        }
+        // Per-record errors (WRONGTYPE) come back as values; a connection
+        // error fails the query.
+        let replies: Vec<redis::Value> = pipe.ignore_errors().query(conn)?;
+        for (id, reply) in chunk.iter().zip(replies) {
+            let fields = match reply {
+                redis::Value::ServerError(_) => None,
+                other => redis::from_redis_value::<HashMap<String, String>>(other).ok(),
+            };
+            match fields.and_then(from_fields) {
+                Some(h) => hooks.push(h),
+                None => {
+                    log::warn!(
+                        "skipping hook record {}: missing or bad fields",
+                        keys::hook(id)
+                    );
+                    skipped += 1;
+                }
             }
         }
     }
     Ok((hooks, skipped))
 }
+
+/// Hook records read in one round trip at start.
+const LOAD_BATCH: usize = 500;
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,11 @@
 //! A small, bounded HTTP/1.1 server for the API and other local endpoints:
 //! one accept thread, a fixed pool of connection threads, and every part of
-//! a request bounded (head size, body size, time). It parses requests and
-//! writes answers; what to answer is the handler's business.
+//! a request bounded (head size, body size, time). When every thread is busy,
+//! a new connection takes the place of the one that has waited longest for
+//! its request ([`slots`]), so slow or idle clients cannot keep a prompt one
+//! out; open connections never exceed the threads plus a short hand-over
+//! queue. It parses requests and writes answers; what to answer is the
+//! handler's business.
 //!
 //! Why not a general HTTP library: the API only needs GET, and a server that
 //! allocates or waits on whatever a client announces (a huge
@@ -9,17 +13,22 @@
 //! request. Here an oversized part gets its 413, 414 or 431 and the
 //! connection is closed without reading the rest.
 
+mod slots;
+mod waiting;
 mod wire;
 
 use std::io::{self, BufReader, Read};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
+pub use slots::Stats;
+use slots::{Slots, State};
+use waiting::Waiting;
 use wire::{read_request, write_response, ReadError};
 pub use wire::{Request, Response};
 
@@ -31,8 +40,16 @@ pub const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Requests served on one connection before it is closed.
 const MAX_REQUESTS_PER_CONNECTION: usize = 1000;
-/// Connections accepted but not yet taken by a connection thread; more get 503.
-const BACKLOG: usize = 1024;
+/// Connections accepted and waiting for a thread; more get 503. With the
+/// threads, this bounds the connections open at once.
+const QUEUE: usize = 256;
+/// A connection that has waited this long for its request may be shed when
+/// another one waits for a thread. Clients that send their request at once
+/// are never that old; slow and idle ones are.
+const SHED_AFTER: Duration = Duration::from_millis(250);
+/// Waits after a failed `accept` (e.g. out of file descriptors), doubling.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 /// Stack of a connection thread: parsing needs little.
 const STACK_SIZE: usize = 256 * 1024;
 
@@ -43,6 +60,22 @@ pub struct Limits {
     pub max_request_bytes: usize,
     /// Connection threads.
     pub threads: usize,
+    /// The answer when a request cannot be read (400, 411, 413, 414, 431)
+    /// or no thread is free (503), by status.
+    pub refusal: fn(u16) -> Response,
+}
+
+/// A plain-text refusal, for servers without a format of their own.
+pub fn text_refusal(status: u16) -> Response {
+    let text = match status {
+        411 => "length required\n",
+        413 => "request body too large\n",
+        414 => "request line too long\n",
+        431 => "request headers too large\n",
+        503 => "busy\n",
+        _ => "bad request\n",
+    };
+    Response::new(status, "text/plain", text)
 }
 
 /// Answers requests; called from the connection threads.
@@ -52,6 +85,10 @@ pub type Handler = Arc<dyn Fn(Request) -> Response + Send + Sync>;
 pub struct Server {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
+    /// Dropped to wake the accept thread out of a backoff.
+    wake: Sender<()>,
+    slots: Arc<Slots>,
+    waiting: Arc<Waiting>,
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -68,31 +105,64 @@ impl Server {
     ) -> io::Result<Server> {
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = bounded::<TcpStream>(BACKLOG);
-        let mut threads = Vec::with_capacity(limits.threads + 1);
-        for n in 0..limits.threads.max(1) {
-            let rx: Receiver<TcpStream> = rx.clone();
+        let threads_n = limits.threads.max(1);
+        let slots = Arc::new(Slots::new(threads_n));
+        let waiting = Arc::new(Waiting::new(QUEUE));
+        let (wake, woken) = bounded::<()>(1);
+        let (pressure_tx, pressure) = bounded::<()>(1);
+        let mut threads = Vec::with_capacity(threads_n + 1);
+        for n in 0..threads_n {
+            let waiting = waiting.clone();
             let handler = handler.clone();
+            let slots = slots.clone();
+            let stop = stop.clone();
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("http-{n}"))
                     .stack_size(STACK_SIZE)
                     .spawn(move || {
-                        for stream in rx.iter() {
-                            serve_connection(stream, limits, &handler);
+                        while let Some((stream, accepted)) = waiting.pop() {
+                            let conn = Connection {
+                                n,
+                                slots: &slots,
+                                stop: &stop,
+                            };
+                            conn.serve(stream, accepted, limits, &handler);
+                            slots.close(n);
                         }
                     })?,
             );
         }
-        let accept_stop = stop.clone();
+        let warden = Warden {
+            waiting: waiting.clone(),
+            slots: slots.clone(),
+            stop: stop.clone(),
+            pressure,
+        };
+        threads.push(
+            std::thread::Builder::new()
+                .name("http-warden".into())
+                .spawn(move || warden.run())?,
+        );
+        let accept = Accept {
+            waiting: waiting.clone(),
+            slots: slots.clone(),
+            stop: stop.clone(),
+            woken,
+            pressure: pressure_tx,
+            refusal: limits.refusal,
+        };
         threads.push(
             std::thread::Builder::new()
                 .name("http-accept".into())
-                .spawn(move || accept(listener, tx, &accept_stop))?,
+                .spawn(move || accept.run(listener))?,
         );
         Ok(Server {
             addr,
             stop,
+            wake,
+            slots,
+            waiting,
             threads,
         })
     }
@@ -102,37 +172,141 @@ impl Server {
         self.addr
     }
 
-    /// Stops accepting, lets the connection threads finish their current
-    /// connection (bounded by the timeouts) and joins them.
-    pub fn stop(self) {
+    /// The server's counters (connections shed, failed accepts).
+    pub fn stats(&self) -> Arc<Stats> {
+        self.slots.stats.clone()
+    }
+
+    /// Stops accepting, closes every connection (a request being answered is
+    /// answered first) and waits for the threads until `deadline`.
+    pub fn stop(self, deadline: Instant) {
         self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept thread.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        for t in self.threads {
+        drop(self.wake);
+        // Wake the accept thread out of accept().
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+        self.waiting.close();
+        self.slots.close_all();
+        join_until(self.threads, deadline);
+    }
+}
+
+/// Joins `threads`, giving up on those still running at `deadline` (the
+/// process is about to exit; they end with it).
+pub fn join_until(threads: Vec<JoinHandle<()>>, deadline: Instant) {
+    for t in threads {
+        while !t.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if t.is_finished() {
             let _ = t.join();
         }
     }
 }
 
-fn accept(listener: TcpListener, tx: Sender<TcpStream>, stop: &AtomicBool) {
-    for stream in listener.incoming() {
-        if stop.load(Ordering::SeqCst) {
-            break;
+/// The accept thread's parts.
+struct Accept {
+    waiting: Arc<Waiting>,
+    slots: Arc<Slots>,
+    stop: Arc<AtomicBool>,
+    /// Disconnected when the server stops: ends a backoff early.
+    woken: Receiver<()>,
+    /// Tells the warden a connection waits for a thread.
+    pressure: Sender<()>,
+    refusal: fn(u16) -> Response,
+}
+
+impl Accept {
+    fn run(self, listener: TcpListener) {
+        let mut backoff = ACCEPT_BACKOFF_MIN;
+        let mut failing = false;
+        loop {
+            let accepted = listener.accept();
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            match accepted {
+                Ok((stream, _)) => {
+                    if failing {
+                        log::info!("accepting connections again");
+                        failing = false;
+                    }
+                    backoff = ACCEPT_BACKOFF_MIN;
+                    if !self.hand_over(stream) {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    self.slots
+                        .stats
+                        .accept_errors
+                        .fetch_add(1, Ordering::Relaxed);
+                    if !failing {
+                        log::warn!("cannot accept connections ({e}); closing the oldest idle ones and retrying");
+                        failing = true;
+                    }
+                    // Out of descriptors: free one held by a waiting client.
+                    self.slots.shed_one(SHED_AFTER);
+                    match self.woken.recv_timeout(backoff) {
+                        Err(RecvTimeoutError::Timeout) => {}
+                        _ => break,
+                    }
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                }
+            }
         }
-        let stream = match stream {
-            Ok(s) => s,
-            Err(e) => {
-                log::debug!("accept failed: {e}");
-                continue;
+    }
+
+    /// Queues `stream` for a connection thread (at the bound, the one that
+    /// has waited longest gets 503) and wakes the warden if no thread is
+    /// free; false when the server is stopping.
+    fn hand_over(&self, stream: TcpStream) -> bool {
+        if let Some(mut s) = self.waiting.push(stream) {
+            self.slots.stats.shed.fetch_add(1, Ordering::Relaxed);
+            let _ = s.set_write_timeout(Some(Duration::from_secs(1)));
+            let _ = write_response(&mut s, &(self.refusal)(503), false);
+        }
+        if self.slots.idle() < self.waiting.len() {
+            let _ = self.pressure.try_send(());
+        }
+        !self.stop.load(Ordering::SeqCst)
+    }
+}
+
+/// The thread that makes room: while connections wait for a thread and
+/// none is free, it sheds the connection that has waited longest for its
+/// request, once that one has waited [`SHED_AFTER`].
+struct Warden {
+    waiting: Arc<Waiting>,
+    slots: Arc<Slots>,
+    stop: Arc<AtomicBool>,
+    /// Signalled by the accept thread; disconnected when it ends.
+    pressure: Receiver<()>,
+}
+
+impl Warden {
+    fn run(self) {
+        while self.pressure.recv().is_ok() {
+            while !self.stop.load(Ordering::SeqCst) {
+                let waiting = self.waiting.len();
+                if waiting == 0 || self.slots.idle() >= waiting {
+                    break;
+                }
+                let now = Instant::now();
+                // After a shed, give the freed thread a moment to take the
+                // next connection before counting again.
+                let wait = if self.slots.shed_one(SHED_AFTER) {
+                    Duration::from_millis(1)
+                } else {
+                    match self.slots.oldest_reader() {
+                        Some(since) => (since + SHED_AFTER).saturating_duration_since(now),
+                        None => Duration::from_millis(10),
+                    }
+                    .clamp(Duration::from_millis(1), Duration::from_millis(10))
+                };
+                if let Err(RecvTimeoutError::Disconnected) = self.pressure.recv_timeout(wait) {
+                    return;
+                }
             }
-        };
-        match tx.try_send(stream) {
-            Ok(()) => {}
-            Err(TrySendError::Full(mut s)) => {
-                let _ = s.set_write_timeout(Some(Duration::from_secs(1)));
-                let _ = write_response(&mut s, &Response::new(503, "text/plain", "busy\n"), false);
-            }
-            Err(TrySendError::Disconnected(_)) => break,
         }
     }
 }
@@ -142,6 +316,8 @@ fn accept(listener: TcpListener, tx: Sender<TcpStream>, stop: &AtomicBool) {
 struct DeadlineReader {
     stream: TcpStream,
     deadline: Instant,
+    /// Bytes read, for [`slots::victim`].
+    progress: Arc<AtomicUsize>,
 }
 
 impl Read for DeadlineReader {
@@ -151,53 +327,74 @@ impl Read for DeadlineReader {
             return Err(io::ErrorKind::TimedOut.into());
         }
         self.stream.set_read_timeout(Some(left))?;
-        self.stream.read(buf)
+        let n = self.stream.read(buf)?;
+        self.progress.fetch_add(n, Ordering::Relaxed);
+        Ok(n)
     }
 }
 
-fn serve_connection(stream: TcpStream, limits: Limits, handler: &Handler) {
-    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-    let _ = stream.set_nodelay(true);
-    let Ok(read_half) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(DeadlineReader {
-        stream: read_half,
-        deadline: Instant::now() + REQUEST_DEADLINE,
-    });
-    let mut writer = stream;
-    for _ in 0..MAX_REQUESTS_PER_CONNECTION {
-        reader.get_mut().deadline = Instant::now() + REQUEST_DEADLINE;
-        match read_request(&mut reader, limits.max_request_bytes) {
-            Ok(req) => {
-                let keep_alive = wants_keep_alive(&req);
-                let head = req.method == "HEAD";
-                let mut resp = handler(req);
-                if head {
-                    resp.body.clear();
+/// One connection thread serving one connection.
+struct Connection<'a> {
+    n: usize,
+    slots: &'a Slots,
+    stop: &'a AtomicBool,
+}
+
+impl Connection<'_> {
+    /// Serves requests on `stream` until the client closes, asks to close,
+    /// errs, or the server stops.
+    fn serve(&self, stream: TcpStream, accepted: Instant, limits: Limits, handler: &Handler) {
+        let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+        let _ = stream.set_nodelay(true);
+        // A connection the slot cannot hold a handle on (out of file
+        // descriptors) could not be shed or closed at a stop: it goes.
+        let Some(progress) = self.slots.open(self.n, &stream, accepted) else {
+            return;
+        };
+        // One descriptor for reading and writing: answers are written
+        // through the reader's stream, which buffers only what it reads.
+        let mut reader = BufReader::new(DeadlineReader {
+            stream,
+            deadline: accepted + REQUEST_DEADLINE,
+            progress,
+        });
+        for i in 0..MAX_REQUESTS_PER_CONNECTION {
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            if i > 0 {
+                let since = Instant::now();
+                self.slots.set(self.n, State::Reading { since });
+                reader.get_mut().deadline = since + REQUEST_DEADLINE;
+            }
+            match read_request(&mut reader, limits.max_request_bytes) {
+                Ok(req) => {
+                    self.slots.set(self.n, State::Answering);
+                    // The last request a connection may carry is answered
+                    // with `Connection: close`, so the client knows.
+                    let keep_alive = wants_keep_alive(&req)
+                        && i + 1 < MAX_REQUESTS_PER_CONNECTION
+                        && !self.stop.load(Ordering::SeqCst);
+                    let head = req.method == "HEAD";
+                    let mut resp = handler(req);
+                    if head {
+                        resp.body.clear();
+                    }
+                    let writer = &mut reader.get_mut().stream;
+                    if write_response(writer, &resp, keep_alive).is_err() || !keep_alive {
+                        break;
+                    }
                 }
-                if write_response(&mut writer, &resp, keep_alive).is_err() || !keep_alive {
+                Err(ReadError::Closed) => break,
+                Err(ReadError::Status(status)) => {
+                    let writer = &mut reader.get_mut().stream;
+                    let _ = write_response(writer, &(limits.refusal)(status), false);
                     break;
                 }
             }
-            Err(ReadError::Closed) => break,
-            Err(ReadError::Status(status)) => {
-                let text = match status {
-                    413 => "request body too large\n",
-                    414 => "request line too long\n",
-                    431 => "request headers too large\n",
-                    _ => "bad request\n",
-                };
-                let _ = write_response(
-                    &mut writer,
-                    &Response::new(status, "text/plain", text),
-                    false,
-                );
-                break;
-            }
         }
+        let _ = reader.get_ref().stream.shutdown(Shutdown::Both);
     }
-    let _ = writer.shutdown(Shutdown::Both);
 }
 
 fn wants_keep_alive(req: &Request) -> bool {

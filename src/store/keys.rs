@@ -8,7 +8,8 @@
 //! |---|---|---|
 //! | `bigbluebutton:webhooks:out:hooks` | SET | hook ids |
 //! | `bigbluebutton:webhooks:out:hook:<id>` | HASH | one hook (`id`, `callbackURL`, `externalMeetingID`, `eventID`, `permanent`, `getRaw`) |
-//! | `bigbluebutton:webhooks:out:queue:<hook id>` | LIST | the hook's undelivered events, oldest first (not in the reference) |
+//! | `bigbluebutton:webhooks:out:queue:<hook id>` | LIST | the ids of the hook's undelivered events, oldest first (not in the reference) |
+//! | `bigbluebutton:webhooks:out:events` | HASH | event id -> payload of every undelivered event, once however many hooks wait for it (not in the reference) |
 //! | `bigbluebutton:webhooks:proc:mappings` | SET | meeting mapping record ids |
 //! | `bigbluebutton:webhooks:proc:mapping:<record>` | HASH | internal -> external meeting ID, last activity |
 //! | `bigbluebutton:webhooks:proc:userMaps` | SET | user mapping record ids |
@@ -20,6 +21,8 @@ pub const HOOKS: &str = "bigbluebutton:webhooks:out:hooks";
 const HOOK: &str = "bigbluebutton:webhooks:out:hook:";
 /// Prefix of a hook's LIST of undelivered events, followed by its id.
 const QUEUE: &str = "bigbluebutton:webhooks:out:queue:";
+/// HASH of the payloads of undelivered events, by event id.
+pub const EVENTS: &str = "bigbluebutton:webhooks:out:events";
 /// SET of meeting mapping record ids.
 pub const MAPPINGS: &str = "bigbluebutton:webhooks:proc:mappings";
 /// Prefix of a meeting mapping's HASH, followed by its record id.
@@ -29,9 +32,15 @@ pub const USER_MAPS: &str = "bigbluebutton:webhooks:proc:userMaps";
 /// Prefix of a user mapping's HASH, followed by its record id.
 const USER_MAP: &str = "bigbluebutton:webhooks:proc:userMap:";
 
-/// The sets that index the records above. Startup reads them first; one of
-/// another type stops it (see [`super::index_of_wrong_type`]).
-pub const INDEX_SETS: [&str; 3] = [HOOKS, MAPPINGS, USER_MAPS];
+/// The keys startup reads whole, with the type each must have: the sets
+/// that index the records above and the hash of payloads. One of another
+/// type stops startup (see [`super::index_of_wrong_type`]).
+pub const INDEXES: [(&str, &str); 4] = [
+    (HOOKS, "set"),
+    (MAPPINGS, "set"),
+    (USER_MAPS, "set"),
+    (EVENTS, "hash"),
+];
 
 /// The HASH of hook `id`.
 pub fn hook(id: &str) -> String {
@@ -74,5 +83,6 @@ mod tests {
         assert_eq!(USER_MAPS, "bigbluebutton:webhooks:proc:userMaps");
         assert_eq!(user_map("u"), "bigbluebutton:webhooks:proc:userMap:u");
         assert_eq!(queue("h"), "bigbluebutton:webhooks:out:queue:h");
+        assert_eq!(EVENTS, "bigbluebutton:webhooks:out:events");
     }
 }

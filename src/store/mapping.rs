@@ -303,7 +303,8 @@ fn stringify(v: &Value) -> String {
 }
 
 /// Undoes what [`stringify_values`] can be undone safely: known flags become
-/// booleans again and `userdata` an object.
+/// booleans again, `userdata` an object and `session-token` (BBB sends a
+/// list) an array of strings.
 fn unstringify_values(attrs: Map<String, Value>) -> Map<String, Value> {
     attrs
         .into_iter()
@@ -316,6 +317,10 @@ fn unstringify_values(attrs: Map<String, Value>) -> Map<String, Value> {
                 },
                 ("userdata", Value::String(s)) => match serde_json::from_str(&s) {
                     Ok(Value::Object(o)) => Value::Object(o),
+                    _ => Value::String(s),
+                },
+                ("session-token", Value::String(s)) => match serde_json::from_str(&s) {
+                    Ok(Value::Array(a)) if a.iter().all(Value::is_string) => Value::Array(a),
                     _ => Value::String(s),
                 },
                 (_, v) => v,

@@ -9,6 +9,7 @@ pub mod mapping;
 
 use std::time::Duration;
 
+use crate::config::RedisUrl;
 use crate::error::Result;
 
 /// How long a Redis command may take before the connection is given up.
@@ -23,9 +24,9 @@ pub struct Conn {
 
 impl Conn {
     /// A connection to `url`; nothing is opened yet.
-    pub fn new(url: &str) -> Result<Conn> {
+    pub fn new(url: &RedisUrl) -> Result<Conn> {
         Ok(Conn {
-            client: redis::Client::open(url)?,
+            client: redis::Client::open(url.expose())?,
             conn: None,
         })
     }
@@ -64,17 +65,17 @@ pub fn open(client: &redis::Client) -> redis::RedisResult<redis::Connection> {
     Ok(conn)
 }
 
-/// The first of the sets that index the stored hooks and mappings
-/// ([`keys::INDEX_SETS`]) that holds another type, with that type. Every read
-/// and write of such a key fails, so startup stops and names it rather than
-/// waiting for Redis forever.
+/// The first of the keys startup reads whole ([`keys::INDEXES`]) that holds
+/// another type than it must, with that type and the one it must have.
+/// Every read and write of such a key fails, so startup stops and names it
+/// rather than waiting for Redis forever.
 pub fn index_of_wrong_type(
     c: &mut redis::Connection,
-) -> redis::RedisResult<Option<(&'static str, String)>> {
-    for key in keys::INDEX_SETS {
+) -> redis::RedisResult<Option<(&'static str, String, &'static str)>> {
+    for (key, want) in keys::INDEXES {
         let kind: String = redis::cmd("TYPE").arg(key).query(c)?;
-        if kind != "set" && kind != "none" {
-            return Ok(Some((key, kind)));
+        if kind != want && kind != "none" {
+            return Ok(Some((key, kind, want)));
         }
     }
     Ok(None)

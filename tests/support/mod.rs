@@ -10,7 +10,10 @@
 //!   `/proc` figures);
 //! - [`api`]: plain HTTP requests and signed API URLs;
 //! - [`events`]: messages to publish, and what callbacks carry back;
-//! - [`layout`]: the Redis keys the service keeps.
+//! - [`layout`]: the Redis keys the service keeps;
+//! - [`proxy`]: a TCP proxy that holds a connection up once it sees given
+//!   bytes (a Redis that stalls at a chosen command), and an HTTP receiver
+//!   that writes each answer's head and body apart (a delayed-ACK stall).
 //!
 //! A new test file starts with `mod support; use support::*;` (from a
 //! directory, `#[path = "../support/mod.rs"] mod support;`), then:
@@ -40,6 +43,7 @@ mod api;
 mod events;
 mod layout;
 mod process;
+mod proxy;
 mod receiver;
 mod redis_server;
 mod service;
@@ -50,6 +54,7 @@ pub use api::*;
 pub use events::*;
 pub use layout::*;
 pub use process::*;
+pub use proxy::*;
 pub use receiver::*;
 pub use redis_server::*;
 pub use service::*;

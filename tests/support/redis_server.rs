@@ -205,6 +205,11 @@ impl Redis {
             .is_ok()
     }
 
+    /// The server's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Kills the server. A memory-only one loses its data.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {

@@ -430,6 +430,12 @@ impl Service {
         sigterm(&mut self.child)
     }
 
+    /// Waits up to `within` for the process to exit (after a signal sent
+    /// otherwise); `None` if it is still running then (it is then killed).
+    pub fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+        super::exit_within(&mut self.child, within)
+    }
+
     /// Kills the process at once (SIGKILL).
     pub fn kill(mut self) {
         let _ = self.child.kill();

@@ -13,12 +13,14 @@ use serde_json::Value;
 
 use crate::clock::now_ms;
 use crate::config::Config;
-use crate::delivery::{Input, Item};
+use crate::delivery::{Event, Input, Item};
 use crate::hooks::route::{self, route, Payload, Policy};
 use crate::hooks::{Hook, Hooks};
 use crate::mapping::{self, Change, State};
 use crate::metrics::Metrics;
 use crate::store::Conn;
+
+mod outage;
 
 /// How often a blocked read wakes up to check for shutdown.
 const POLL: Duration = Duration::from_millis(250);
@@ -44,6 +46,10 @@ pub struct Ingest {
     conn: Conn,
     ids: EventIds,
     warnings: RateLimit,
+    /// What Redis said of itself when the subscription was made.
+    server: Option<outage::ServerInfo>,
+    /// When the subscription was lost, while it is.
+    lost: Option<Instant>,
     last_sweep: Instant,
 }
 
@@ -68,13 +74,15 @@ impl Ingest {
             conn,
             ids: EventIds::new(),
             warnings: RateLimit::default(),
+            server: None,
+            lost: None,
             last_sweep: Instant::now(),
         }
     }
 
     /// Subscribes and handles messages until told to stop.
     pub fn run(mut self) {
-        let client = match redis::Client::open(self.config.redis_url.as_str()) {
+        let client = match redis::Client::open(self.config.redis_url.expose()) {
             Ok(c) => c,
             Err(e) => {
                 log::error!("ingest cannot use the Redis URL: {e}");
@@ -82,17 +90,17 @@ impl Ingest {
             }
         };
         let mut backoff = BACKOFF_MIN;
-        let mut outage: Option<Instant> = None;
         loop {
-            match self.subscribe_and_read(&client, &mut outage) {
+            match self.subscribe_and_read(&client) {
                 Ok(Stop) => return,
                 Err(e) => {
                     self.metrics
                         .redis_subscribed
                         .store(false, Ordering::Relaxed);
-                    if outage.is_none() {
+                    if self.lost.is_none() {
                         log::warn!("Redis subscription lost ({e}); retrying until it is back");
-                        outage = Some(Instant::now());
+                        self.lost = Some(Instant::now());
+                        backoff = BACKOFF_MIN;
                     } else {
                         log::debug!("Redis still unavailable: {e}");
                     }
@@ -103,27 +111,38 @@ impl Ingest {
                 _ => return,
             }
             backoff = (backoff * 2).min(BACKOFF_MAX);
-            if outage.is_none() {
-                backoff = BACKOFF_MIN;
-            }
         }
     }
 
-    fn subscribe_and_read(
-        &mut self,
-        client: &redis::Client,
-        outage: &mut Option<Instant>,
-    ) -> redis::RedisResult<Stop> {
+    fn subscribe_and_read(&mut self, client: &redis::Client) -> redis::RedisResult<Stop> {
         let mut conn = crate::store::open(client)?;
+        let info = redis::cmd("INFO")
+            .query::<String>(&mut conn)
+            .ok()
+            .and_then(|text| outage::parse_info(&text));
         let mut pubsub = conn.as_pubsub();
         for channel in &self.config.channels {
             pubsub.subscribe(channel)?;
         }
         pubsub.set_read_timeout(Some(POLL))?;
-        if let Some(since) = outage.take() {
-            log::info!(
-                "Redis subscription is back after {} s",
-                since.elapsed().as_secs()
+        if let Some(lost) = self.lost.take() {
+            let cause = outage::cause(self.server.as_ref(), info.as_ref());
+            let down = lost.elapsed();
+            let counter = match cause {
+                outage::Cause::BufferLimit | outage::Cause::ClosedByServer => {
+                    &self.metrics.redis_resubscribed_fell_behind
+                }
+                _ => &self.metrics.redis_resubscribed_other,
+            };
+            Metrics::add(counter, 1);
+            Metrics::add(
+                &self.metrics.redis_unsubscribed_ms,
+                u64::try_from(down.as_millis()).unwrap_or(u64::MAX),
+            );
+            log::warn!(
+                "Redis subscription is back after {:.1} s without it; it was lost because {}",
+                down.as_secs_f64(),
+                cause.explain()
             );
         } else {
             log::info!(
@@ -131,6 +150,7 @@ impl Ingest {
                 self.config.channels.len()
             );
         }
+        self.server = info;
         self.metrics.redis_subscribed.store(true, Ordering::Relaxed);
         loop {
             if self.stopped() {
@@ -179,9 +199,13 @@ impl Ingest {
         }
     }
 
-    /// The events of one message paired with the hooks that take them, each
+    /// The events of one message, each with the hooks that take it, each
     /// payload encoded once however many hooks share it.
-    fn deliveries(&mut self, msg: &Value, events: &[mapping::Mapped]) -> Vec<(Arc<Hook>, Item)> {
+    fn deliveries(
+        &mut self,
+        msg: &Value,
+        events: &[mapping::Mapped],
+    ) -> Vec<(Item, Vec<Arc<Hook>>)> {
         let refs: Vec<route::Event<'_>> = events
             .iter()
             .map(|e| route::Event {
@@ -192,23 +216,33 @@ impl Ingest {
             .collect();
         let routes = route(&self.hooks.read(), &self.policy, &refs);
         Metrics::add(&self.metrics.events_filtered, routes.filtered as u64);
-        let mut mapped: Vec<Option<Item>> = vec![None; events.len()];
-        let mut raw: Option<Item> = None;
-        let mut batch = Vec::with_capacity(routes.deliveries.len());
+        // Each delivery's payload: the mapped event's index, or the raw
+        // message (usize::MAX), in the order routes list them.
+        let mut batch: Vec<(Item, Vec<Arc<Hook>>)> = Vec::new();
+        let mut slots: Vec<(usize, usize)> = Vec::new();
         for (hook, payload) in routes.deliveries {
-            let (slot, json) = match payload {
-                Payload::Mapped(i) => match (mapped.get_mut(i), events.get(i)) {
-                    (Some(slot), Some(ev)) => (slot, &ev.json),
-                    _ => continue,
-                },
-                Payload::Raw => (&mut raw, msg),
+            let key = match payload {
+                Payload::Mapped(i) => i,
+                Payload::Raw => usize::MAX,
             };
-            let ids = &mut self.ids;
-            let item = slot.get_or_insert_with(|| Item {
-                id: ids.next(),
-                payload: json.to_string().into(),
-            });
-            batch.push((hook, item.clone()));
+            let at = match slots.iter().find(|(k, _)| *k == key) {
+                Some((_, at)) => *at,
+                None => {
+                    let json = match payload {
+                        Payload::Mapped(i) => match events.get(i) {
+                            Some(ev) => ev.json.to_string(),
+                            None => continue,
+                        },
+                        Payload::Raw => msg.to_string(),
+                    };
+                    batch.push((Event::new(self.ids.next(), json), Vec::new()));
+                    slots.push((key, batch.len() - 1));
+                    batch.len() - 1
+                }
+            };
+            if let Some((_, hooks)) = batch.get_mut(at) {
+                hooks.push(hook);
+            }
         }
         batch
     }

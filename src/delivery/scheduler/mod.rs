@@ -1,8 +1,10 @@
 //! The scheduler thread: the only one that touches the queues. It moves
-//! messages and keeps time: events in from ingest and the API, leases out to
-//! idle workers (at most one per hook), results back, retry timers, and every
-//! change to the journal. What each event means for a queue is decided by
-//! [`Queue`] and the [`retry::Policy`].
+//! messages and keeps time: events in from ingest and the API ([`intake`]),
+//! leases out to idle workers (at most one per hook), results back, retry
+//! timers, and every change to the journal. What each event means for a
+//! queue is decided by [`Queue`], the [`retry::Policy`] and the [`Ledger`].
+
+mod intake;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
@@ -12,12 +14,14 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{never, select, Receiver, Sender};
 
-use super::journal::{self, Journal};
+use super::journal::Journal;
+use super::ledger::Ledger;
 use super::outcome::Failure;
-use super::queue::{Pushed, Queue};
+use super::queue::Queue;
 use super::retry::{self, Decision};
+use super::stall::{self, Stall};
 use super::worker::{Done, Job};
-use super::{Input, Item, StatusMap};
+use super::{Input, StatusMap};
 use crate::config::Config;
 use crate::error::Result;
 use crate::hooks::{Hook, Hooks};
@@ -32,23 +36,34 @@ const TURN: usize = 512;
 /// requests, and hooks still take turns.
 const LEASE: usize = 16;
 
+/// How long a stop may take when no deadline was given (the input closed).
+const STOP_GRACE: Duration = Duration::from_secs(10);
+/// Of a stop's time, what is kept for the journal's last write.
+const JOURNAL_RESERVE: Duration = Duration::from_secs(2);
+
 /// A hook with something pending.
 struct Entry {
+    /// The hook's id, shared with the journal's records.
+    id: Arc<str>,
     hook: Arc<Hook>,
     queue: Queue,
     /// Ends the current job early when the hook is removed.
     cancel: Arc<AtomicBool>,
     /// In the ready list.
     in_ready: bool,
+    /// Whether its requests stall on kept-alive connections.
+    stall: Stall,
 }
 
 impl Entry {
     fn new(hook: Arc<Hook>, queue: Queue) -> Entry {
         Entry {
+            id: hook.id.as_str().into(),
             hook,
             queue,
             cancel: Arc::new(AtomicBool::new(false)),
             in_ready: false,
+            stall: Stall::default(),
         }
     }
 }
@@ -60,16 +75,21 @@ pub struct Scheduler {
     status: StatusMap,
     policy: retry::Policy,
     jobs: Sender<Job>,
-    entries: HashMap<String, Entry>,
-    ready: VecDeque<String>,
-    timers: BinaryHeap<Reverse<(Instant, String)>>,
+    entries: HashMap<Arc<str>, Entry>,
+    ready: VecDeque<Arc<str>>,
+    timers: BinaryHeap<Reverse<(Instant, Arc<str>)>>,
+    /// What the queues hold together, against the memory bound.
+    ledger: Ledger,
+    /// The memory bound was hit and the queues have not drained below half
+    /// of it since (for logging once).
+    memory_full: bool,
     /// Workers without a job.
     idle_workers: usize,
     journal: Journal,
     /// For loading queues at start and removing failed hooks.
     conn: Conn,
     /// Hooks whose status entry needs refreshing.
-    changed: HashSet<String>,
+    changed: HashSet<Arc<str>>,
     /// The service is stopping: no new jobs; the workers end theirs after
     /// the current request.
     stopping: Arc<AtomicBool>,
@@ -83,6 +103,7 @@ impl Scheduler {
         status: StatusMap,
         jobs: Sender<Job>,
         stopping: Arc<AtomicBool>,
+        ledger: Ledger,
     ) -> Result<Scheduler> {
         let journal = Journal::start(Conn::new(&config.redis_url)?, metrics.clone())?;
         let conn = Conn::new(&config.redis_url)?;
@@ -97,6 +118,8 @@ impl Scheduler {
             entries: HashMap::new(),
             ready: VecDeque::new(),
             timers: BinaryHeap::new(),
+            ledger,
+            memory_full: false,
             journal,
             conn,
             changed: HashSet::new(),
@@ -104,46 +127,39 @@ impl Scheduler {
         })
     }
 
-    /// Takes up the events that were pending for each registered hook when
-    /// the service last stopped.
-    pub fn load_backlog(&mut self) {
-        let hooks: Vec<Arc<Hook>> = self.hooks.read().all().cloned().collect();
-        let backlog = journal::load_backlog(&mut self.conn, hooks, self.config.max_queue);
-        for (hook, items) in backlog {
-            let id = hook.id.clone();
-            self.entries
-                .insert(id.clone(), Entry::new(hook, Queue::with_items(items)));
-            self.changed.insert(id.clone());
-            self.mark_ready(&id);
-        }
-        self.publish_status();
-    }
-
-    /// Runs until `input` is closed and the jobs out are done (or the
-    /// shutdown grace period passed).
-    pub fn run(mut self, input: Receiver<Input>, done: Receiver<Done>) {
+    /// Runs until told to stop (on `stop`, with the deadline of the whole
+    /// stop) or `input` is closed, then until the jobs out are done or the
+    /// grace period passed.
+    pub fn run(mut self, input: Receiver<Input>, done: Receiver<Done>, stop: Receiver<Instant>) {
         let mut input = input;
+        let mut stop = stop;
         let wanted = self.journal.wanted().clone();
-        let mut deadline: Option<Instant> = None;
+        // While stopping: when to stop waiting for requests in flight, and
+        // when the journal's last write must be done.
+        let mut deadline: Option<(Instant, Instant)> = None;
         loop {
             self.dispatch();
             self.journal.commit();
             self.publish_status();
-            if let Some(deadline) = deadline {
-                if self.busy_workers() == 0 || Instant::now() >= deadline {
+            if let Some((grace, _)) = deadline {
+                if self.busy_workers() == 0 || Instant::now() >= grace {
                     break;
                 }
             }
-            let wake = self.next_wake(deadline);
+            let wake = self.next_wake(deadline.map(|(grace, _)| grace));
             let timeout = wake.saturating_duration_since(Instant::now());
             select! {
                 recv(input) -> msg => match msg {
                     Ok(m) => self.on_input(m),
                     Err(_) => {
                         input = never();
-                        self.stopping.store(true, Ordering::Relaxed);
-                        deadline = Some(Instant::now() + self.config.request_timeout.min(Duration::from_secs(10)));
+                        deadline = deadline.or_else(|| Some(self.stop_by(Instant::now() + STOP_GRACE)));
                     }
+                },
+                recv(stop) -> by => {
+                    stop = never();
+                    let by = by.unwrap_or_else(|_| Instant::now() + STOP_GRACE);
+                    deadline = Some(self.stop_by(by));
                 },
                 recv(done) -> d => if let Ok(d) = d { self.on_done(d) },
                 recv(wanted) -> h => if let Ok(h) = h { self.snapshot(&h) },
@@ -164,10 +180,25 @@ impl Scheduler {
             self.fire_timers();
         }
         let pending: usize = self.entries.values().map(|e| e.queue.len()).sum();
-        self.journal.finish();
+        let by = deadline.map_or_else(|| Instant::now() + STOP_GRACE, |(_, by)| by);
+        self.journal.finish(by);
         if pending > 0 {
             log::info!("{pending} undelivered events stay queued in Redis for the next start");
         }
+    }
+
+    /// Starts stopping by `by`: no new jobs, and the jobs out get until
+    /// shortly before `by` (at most the request timeout), leaving the
+    /// journal time for its last write. Returns (grace end, `by`).
+    fn stop_by(&mut self, by: Instant) -> (Instant, Instant) {
+        self.stopping.store(true, Ordering::Relaxed);
+        let now = Instant::now();
+        let room = by.saturating_duration_since(now);
+        let grace = self
+            .config
+            .request_timeout
+            .min(room.saturating_sub(JOURNAL_RESERVE));
+        (now + grace, by)
     }
 
     fn busy_workers(&self) -> usize {
@@ -175,7 +206,7 @@ impl Scheduler {
     }
 
     /// Sends the journal the whole queue of `hook`, which it asked for.
-    fn snapshot(&mut self, hook: &str) {
+    fn snapshot(&mut self, hook: &Arc<str>) {
         let items = self.entries.get(hook).map(|e| e.queue.items());
         self.journal.snapshot(hook, items.into_iter().flatten());
     }
@@ -191,66 +222,11 @@ impl Scheduler {
         wake
     }
 
-    fn on_input(&mut self, input: Input) {
-        match input {
-            Input::Events(events) => {
-                for (hook, item) in events {
-                    self.enqueue(hook, item);
-                }
-            }
-            Input::HookRemoved(id) => self.forget(&id),
-        }
-    }
-
-    /// Drops a removed hook's queue: its job ends after the request under
-    /// way and its journal list goes.
-    fn forget(&mut self, id: &str) {
-        if let Some(e) = self.entries.remove(id) {
-            e.cancel.store(true, Ordering::Relaxed);
-            self.journal.remove(id);
-        }
-        self.changed.insert(id.to_owned());
-    }
-
-    fn enqueue(&mut self, hook: Arc<Hook>, item: Item) {
-        let id = hook.id.clone();
-        if !self.entries.contains_key(&id) {
-            // The hook may have been destroyed after ingest matched it.
-            if self.hooks.read().get(&id).is_none() {
-                return;
-            }
-            self.entries
-                .insert(id.clone(), Entry::new(hook, Queue::default()));
-        }
-        let Some(e) = self.entries.get_mut(&id) else {
-            return;
-        };
-        self.changed.insert(id.clone());
-        match e.queue.push(item.clone(), self.config.max_queue) {
-            Pushed::Queued => {
-                self.journal.push(&id, &item);
-                Metrics::add(&self.metrics.events_queued, 1);
-                self.mark_ready(&id);
-            }
-            Pushed::Dropped { first } => {
-                Metrics::add(&self.metrics.events_dropped_queue_full, 1);
-                if first {
-                    log::error!(
-                        "queue of hook {} ({}) is full with {} events; newer events are dropped until it drains",
-                        id,
-                        e.hook.callback_url,
-                        e.queue.len()
-                    );
-                }
-            }
-        }
-    }
-
     fn mark_ready(&mut self, id: &str) {
         if let Some(e) = self.entries.get_mut(id) {
             if !e.in_ready && e.queue.is_ready() {
                 e.in_ready = true;
-                self.ready.push_back(id.to_owned());
+                self.ready.push_back(e.id.clone());
             }
         }
     }
@@ -270,10 +246,12 @@ impl Scheduler {
                 continue;
             };
             let job = Job {
+                id: e.id.clone(),
                 hook: e.hook.clone(),
                 items,
                 per_post: self.config.multi_event,
                 cancelled: e.cancel.clone(),
+                fresh: e.stall.fresh(),
             };
             if self.jobs.send(job).is_err() {
                 return;
@@ -297,28 +275,39 @@ impl Scheduler {
                 if done.last {
                     e.queue.end_lease();
                 }
-                self.journal.ack(&id, acked.delivered);
+                self.journal.ack(&e.id, acked.delivered);
+                let delivered = acked.items.len();
+                let per_request =
+                    done.elapsed / u32::try_from(done.requests.max(1)).unwrap_or(u32::MAX);
+                let waiting = e.queue.len().saturating_sub(e.queue.leased());
+                if let Some(v) = e.stall.observe(per_request, done.requests, waiting) {
+                    stall::log(&e.hook, v);
+                }
+                let idle = e.queue.is_idle();
                 Metrics::add(&self.metrics.deliveries_succeeded, done.requests as u64);
-                Metrics::add(&self.metrics.events_delivered, acked.delivered as u64);
+                Metrics::add(&self.metrics.events_delivered, delivered as u64);
                 if acked.recovered_after > 0 {
                     log::info!(
                         "callback to {} works again after {} failed attempts",
-                        e.hook.callback_url,
+                        e.hook.logged_url(),
                         acked.recovered_after
                     );
                 }
-                if e.queue.is_idle() {
+                if idle {
                     self.entries.remove(&id);
                 } else {
                     self.mark_ready(&id);
                 }
+                self.release(&acked.items);
             }
             Err(f) => self.on_failure(&id, f),
         }
     }
 
     fn on_failure(&mut self, id: &str, f: Failure) {
-        Metrics::add(&self.metrics.deliveries_failed, 1);
+        if let Some(c) = self.metrics.deliveries_failed.get(f.reason.index()) {
+            Metrics::add(c, 1);
+        }
         let Some(e) = self.entries.get_mut(id) else {
             return;
         };
@@ -335,7 +324,7 @@ impl Scheduler {
         }
         Metrics::add(&self.metrics.deliveries_retried, 1);
         if let Some(at) = at {
-            self.timers.push(Reverse((at, id.to_owned())));
+            self.timers.push(Reverse((at, e.id.clone())));
         }
     }
 
@@ -356,7 +345,7 @@ impl Scheduler {
                 let at = Instant::now() + wait;
                 if let Some(e) = self.entries.get_mut(id) {
                     e.queue.defer(at);
-                    self.timers.push(Reverse((at, id.to_owned())));
+                    self.timers.push(Reverse((at, e.id.clone())));
                 }
             }
         }
@@ -388,10 +377,10 @@ impl Scheduler {
         for id in self.changed.drain() {
             match self.entries.get(&id) {
                 Some(e) => {
-                    status.insert(id, e.queue.status(attempts));
+                    status.insert(id.to_string(), e.queue.status(attempts));
                 }
                 None => {
-                    status.remove(&id);
+                    status.remove(&*id);
                 }
             }
         }

@@ -1,21 +1,27 @@
-//! The delivery journal: every event queued for a hook is kept in a Redis
-//! LIST until its endpoint acknowledged it, so a restart or a crash loses
-//! none. A thread of its own writes, so the scheduler never waits for Redis:
+//! The delivery journal: every event queued for a hook is kept in Redis
+//! until its endpoint acknowledged it, so a restart or a crash loses none.
+//! Each hook has a LIST of event ids ([`keys::queue`]); each event's payload
+//! is stored once, in a HASH ([`keys::EVENTS`]), however many hooks it is
+//! queued for, and deleted when the last of them is done with it.
+//!
+//! A thread of its own writes, so the scheduler never waits for Redis:
 //! whatever was recorded while one write was under way goes out in the next
-//! (group commit), merged by hook. When a write fails, the lists it touched
-//! are rewritten whole from the scheduler's queues once Redis is back, which
-//! stays correct however much of the failed write Redis applied.
+//! (group commit), merged by hook, in one MULTI/EXEC. When a write fails,
+//! the lists it touched are rewritten whole from the scheduler's queues
+//! once Redis is back, and the payloads it stored or deleted are stored or
+//! deleted again, which stays correct however much of the failed write
+//! Redis applied. [`load`] reads it all back at start.
 
-use std::collections::{HashMap, VecDeque};
+pub mod load;
+
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
-use redis::Commands;
 
 use super::Item;
-use crate::hooks::Hook;
 use crate::metrics::Metrics;
 use crate::store::{keys, Conn};
 
@@ -24,27 +30,23 @@ use crate::store::{keys, Conn};
 const BACKLOG: usize = 16;
 /// How long after a failed write the next one is tried.
 const RETRY_WRITES_AFTER: Duration = Duration::from_secs(1);
-
-/// A list entry: `<event id>\n<JSON payload>`.
-fn encode(item: &Item) -> String {
-    format!("{}\n{}", item.id, item.payload)
-}
-
-fn decode(entry: &str) -> Option<Item> {
-    let (id, payload) = entry.split_once('\n')?;
-    Some(Item {
-        id: id.into(),
-        payload: payload.into(),
-    })
-}
+/// Most values per command in a write.
+const CHUNK: usize = 1000;
 
 /// What the scheduler records.
 enum Record {
-    Push(String, String),
-    Ack(String, usize),
-    Remove(String),
-    /// A hook's whole queue, answering a [`Journal::wanted`] request.
-    Snapshot(String, Vec<String>),
+    /// A new event: store its payload (its first hook took it).
+    Store(Item),
+    /// An event's last hook is done with it: delete its payload.
+    Drop(Arc<str>),
+    /// An event id at the end of a hook's list.
+    Push(Arc<str>, Arc<str>),
+    /// The first n events of a hook's list were delivered.
+    Ack(Arc<str>, usize),
+    /// A hook's list goes away.
+    Remove(Arc<str>),
+    /// A hook's whole list, answering a [`Journal::wanted`] request.
+    Snapshot(Arc<str>, Vec<Arc<str>>),
 }
 
 /// The scheduler's side of the journal.
@@ -52,7 +54,7 @@ pub struct Journal {
     tx: Sender<Vec<Record>>,
     /// Records of this scheduler turn, sent together by [`Journal::commit`].
     turn: Vec<Record>,
-    wanted: Receiver<String>,
+    wanted: Receiver<Arc<str>>,
     writer: JoinHandle<()>,
 }
 
@@ -71,6 +73,8 @@ impl Journal {
             batch: Vec::new(),
             index: HashMap::new(),
             mirrors: HashMap::new(),
+            stores: HashMap::new(),
+            drops: HashSet::new(),
             down: false,
             retry_at: None,
             metrics,
@@ -86,10 +90,6 @@ impl Journal {
         })
     }
 
-    fn send(&mut self, r: Record) {
-        self.turn.push(r);
-    }
-
     /// Hands this turn's records to the writer. The scheduler calls it after
     /// starting the turn's requests, so they do not wait for it.
     pub fn commit(&mut self) {
@@ -102,84 +102,52 @@ impl Journal {
         }
     }
 
-    /// A new event at the end of `hook`'s list.
-    pub fn push(&mut self, hook: &str, item: &Item) {
-        self.send(Record::Push(hook.to_owned(), encode(item)));
+    /// A new event, queued for its first hook: its payload is stored.
+    pub fn store(&mut self, item: &Item) {
+        self.turn.push(Record::Store(item.clone()));
+    }
+
+    /// No hook holds event `id` any more: its payload goes.
+    pub fn drop_event(&mut self, id: &Arc<str>) {
+        self.turn.push(Record::Drop(id.clone()));
+    }
+
+    /// Event `item` at the end of `hook`'s list.
+    pub fn push(&mut self, hook: &Arc<str>, item: &Item) {
+        self.turn.push(Record::Push(hook.clone(), item.id.clone()));
     }
 
     /// The first `count` events of `hook` were delivered.
-    pub fn ack(&mut self, hook: &str, count: usize) {
+    pub fn ack(&mut self, hook: &Arc<str>, count: usize) {
         if count > 0 {
-            self.send(Record::Ack(hook.to_owned(), count));
+            self.turn.push(Record::Ack(hook.clone(), count));
         }
     }
 
     /// `hook`'s list goes away.
-    pub fn remove(&mut self, hook: &str) {
-        self.send(Record::Remove(hook.to_owned()));
+    pub fn remove(&mut self, hook: &Arc<str>) {
+        self.turn.push(Record::Remove(hook.clone()));
     }
 
-    /// Hooks whose whole queue the writer needs (after a failed write); the
+    /// Hooks whose whole list the writer needs (after a failed write); the
     /// scheduler answers each with [`Journal::snapshot`].
-    pub fn wanted(&self) -> &Receiver<String> {
+    pub fn wanted(&self) -> &Receiver<Arc<str>> {
         &self.wanted
     }
 
     /// The whole queue of `hook` as it is now (empty if it has none).
-    pub fn snapshot<'a>(&mut self, hook: &str, items: impl Iterator<Item = &'a Item>) {
-        self.send(Record::Snapshot(
-            hook.to_owned(),
-            items.map(encode).collect(),
-        ));
+    pub fn snapshot<'a>(&mut self, hook: &Arc<str>, items: impl Iterator<Item = &'a Item>) {
+        let ids = items.map(|i| i.id.clone()).collect();
+        self.turn.push(Record::Snapshot(hook.clone(), ids));
     }
 
     /// Lets the writer write what it has (one more try if Redis is away)
-    /// and waits for it.
-    pub fn finish(mut self) {
+    /// and waits for it until `deadline`.
+    pub fn finish(mut self, deadline: Instant) {
         self.commit();
         drop(self.tx);
-        let _ = self.writer.join();
+        crate::http::join_until(vec![self.writer], deadline);
     }
-}
-
-/// Reads the pending events of `hook`, at most `max`. Entries that cannot
-/// be read are skipped and counted.
-fn load(conn: &mut Conn, hook: &str, max: usize) -> crate::error::Result<(Vec<Item>, usize)> {
-    let entries: Vec<String> =
-        conn.run(|c| c.lrange(keys::queue(hook), 0, max.saturating_sub(1) as isize))?;
-    let total = entries.len();
-    let items: Vec<Item> = entries.iter().filter_map(|e| decode(e)).collect();
-    let bad = total - items.len();
-    Ok((items, bad))
-}
-
-/// The pending events of each of `hooks` (at most `max` each), for the
-/// hooks that have some; what cannot be read is logged and skipped.
-pub fn load_backlog(
-    conn: &mut Conn,
-    hooks: Vec<Arc<Hook>>,
-    max: usize,
-) -> Vec<(Arc<Hook>, Vec<Item>)> {
-    let mut backlog = Vec::new();
-    let mut total = 0;
-    for hook in hooks {
-        match load(conn, &hook.id, max) {
-            Ok((items, bad)) => {
-                if bad > 0 {
-                    log::warn!("skipped {bad} unreadable queued events of hook {}", hook.id);
-                }
-                if !items.is_empty() {
-                    total += items.len();
-                    backlog.push((hook, items));
-                }
-            }
-            Err(e) => log::warn!("cannot load queued events of hook {}: {e}", hook.id),
-        }
-    }
-    if total > 0 {
-        log::info!("resuming delivery of {total} queued events");
-    }
-    backlog
 }
 
 /// What one write does to one hook's list. A hook's new events are appended
@@ -190,7 +158,7 @@ pub fn load_backlog(
 struct HookOps {
     /// The list is deleted first (the hook was removed).
     removed: bool,
-    pushes: Vec<String>,
+    pushes: Vec<Arc<str>>,
     acks: usize,
 }
 
@@ -199,17 +167,20 @@ enum Mirror {
     /// Its snapshot has been asked for; records until then are in it.
     Waiting,
     /// The whole list, kept up to date until it is written.
-    Ready(VecDeque<String>),
+    Ready(VecDeque<Arc<str>>),
 }
 
 struct Writer {
     conn: Conn,
     rx: Receiver<Vec<Record>>,
-    want: Sender<String>,
-    /// Records since the last write, by hook, in first-touched order.
-    batch: Vec<(String, HookOps)>,
-    index: HashMap<String, usize>,
-    mirrors: HashMap<String, Mirror>,
+    want: Sender<Arc<str>>,
+    /// List records since the last write, by hook, in first-touched order.
+    batch: Vec<(Arc<str>, HookOps)>,
+    index: HashMap<Arc<str>, usize>,
+    mirrors: HashMap<Arc<str>, Mirror>,
+    /// Payloads to store and to delete, kept until a write succeeds.
+    stores: HashMap<Arc<str>, Item>,
+    drops: HashSet<Arc<str>>,
     down: bool,
     retry_at: Option<Instant>,
     metrics: Arc<Metrics>,
@@ -241,12 +212,12 @@ impl Writer {
         }
     }
 
-    fn ops_of(&mut self, hook: &str) -> &mut HookOps {
+    fn ops_of(&mut self, hook: &Arc<str>) -> &mut HookOps {
         let i = match self.index.get(hook) {
             Some(i) => *i,
             None => {
-                self.batch.push((hook.to_owned(), HookOps::default()));
-                self.index.insert(hook.to_owned(), self.batch.len() - 1);
+                self.batch.push((hook.clone(), HookOps::default()));
+                self.index.insert(hook.clone(), self.batch.len() - 1);
                 self.batch.len() - 1
             }
         };
@@ -255,10 +226,16 @@ impl Writer {
 
     fn apply(&mut self, r: Record) {
         match r {
-            Record::Push(h, entry) => match self.mirrors.get_mut(&h) {
+            Record::Store(item) => {
+                self.stores.insert(item.id.clone(), item);
+            }
+            Record::Drop(id) => {
+                self.drops.insert(id);
+            }
+            Record::Push(h, id) => match self.mirrors.get_mut(&h) {
                 Some(Mirror::Waiting) => {}
-                Some(Mirror::Ready(list)) => list.push_back(entry),
-                None => self.ops_of(&h).pushes.push(entry),
+                Some(Mirror::Ready(list)) => list.push_back(id),
+                None => self.ops_of(&h).pushes.push(id),
             },
             Record::Ack(h, n) => match self.mirrors.get_mut(&h) {
                 Some(Mirror::Waiting) => {}
@@ -276,33 +253,50 @@ impl Writer {
                     }
                 }
             },
-            Record::Snapshot(h, entries) => {
+            Record::Snapshot(h, ids) => {
                 if let Some(m @ Mirror::Waiting) = self.mirrors.get_mut(&h) {
-                    *m = Mirror::Ready(entries.into());
+                    *m = Mirror::Ready(ids.into());
                 }
             }
         }
     }
 
-    fn write(&mut self) {
-        let ready: Vec<&String> = self
+    /// The write of everything recorded: payloads stored, lists changed,
+    /// payloads deleted, in one transaction. `None` when there is nothing.
+    fn pipeline(&self) -> Option<(redis::Pipeline, Vec<Arc<str>>)> {
+        let ready: Vec<&Arc<str>> = self
             .mirrors
             .iter()
             .filter(|(_, m)| matches!(m, Mirror::Ready(_)))
             .map(|(h, _)| h)
             .collect();
-        if self.batch.is_empty() && ready.is_empty() {
-            return;
+        if self.batch.is_empty()
+            && ready.is_empty()
+            && self.stores.is_empty()
+            && self.drops.is_empty()
+        {
+            return None;
         }
         let mut pipe = redis::pipe();
         pipe.atomic();
+        // A payload stored and deleted before it was written needs neither.
+        let stores: Vec<(&str, &str)> = self
+            .stores
+            .values()
+            .filter(|i| !self.drops.contains(&i.id))
+            .map(|i| (&*i.id, &*i.payload))
+            .collect();
+        for chunk in stores.chunks(CHUNK) {
+            pipe.hset_multiple(keys::EVENTS, chunk).ignore();
+        }
         for (hook, op) in &self.batch {
             let key = keys::queue(hook);
             if op.removed {
                 pipe.del(&key).ignore();
             }
-            if !op.pushes.is_empty() {
-                pipe.rpush(&key, &op.pushes).ignore();
+            for chunk in op.pushes.chunks(CHUNK) {
+                let ids: Vec<&str> = chunk.iter().map(|i| &**i).collect();
+                pipe.rpush(&key, ids).ignore();
             }
             if op.acks > 0 {
                 pipe.ltrim(&key, op.acks as isize, -1).ignore();
@@ -313,12 +307,24 @@ impl Writer {
             if let Some(Mirror::Ready(list)) = self.mirrors.get(hook) {
                 let key = keys::queue(hook);
                 pipe.del(&key).ignore();
-                for chunk in list.iter().collect::<Vec<_>>().chunks(1000) {
+                let ids: Vec<&str> = list.iter().map(|i| &**i).collect();
+                for chunk in ids.chunks(CHUNK) {
                     pipe.rpush(&key, chunk).ignore();
                 }
             }
             rewritten.push(hook.clone());
         }
+        let drops: Vec<&str> = self.drops.iter().map(|i| &**i).collect();
+        for chunk in drops.chunks(CHUNK) {
+            pipe.hdel(keys::EVENTS, chunk).ignore();
+        }
+        Some((pipe, rewritten))
+    }
+
+    fn write(&mut self) {
+        let Some((pipe, rewritten)) = self.pipeline() else {
+            return;
+        };
         let result = self.conn.run(|c| pipe.query::<()>(c));
         let batch = std::mem::take(&mut self.batch);
         self.index.clear();
@@ -327,6 +333,8 @@ impl Writer {
                 for hook in rewritten {
                     self.mirrors.remove(&hook);
                 }
+                self.stores.clear();
+                self.drops.clear();
                 if self.down {
                     log::info!("delivery queues are written to Redis again");
                     self.down = false;
@@ -341,7 +349,8 @@ impl Writer {
                 }
                 self.retry_at = Some(Instant::now() + RETRY_WRITES_AFTER);
                 // Whatever part of the write Redis took, rewriting these lists
-                // whole from the scheduler's queues makes them right.
+                // whole from the scheduler's queues makes them right; the
+                // payloads are stored and deleted again with the next write.
                 for (hook, _) in batch {
                     self.mirrors.insert(hook.clone(), Mirror::Waiting);
                     if self.want.try_send(hook).is_err() {
@@ -350,22 +359,5 @@ impl Writer {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn entries_round_trip() {
-        let item = Item {
-            id: "1-2".into(),
-            payload: r#"{"a":"b\nc"}"#.into(),
-        };
-        let back = decode(&encode(&item)).expect("decodes");
-        assert_eq!(&*back.id, "1-2");
-        assert_eq!(&*back.payload, &*item.payload);
-        assert!(decode("no newline").is_none());
     }
 }
