@@ -37,6 +37,7 @@ pub mod query;
 pub mod service;
 pub mod store;
 pub mod uuid;
+pub mod xapi;
 pub mod xml;
 
 /// Compile-time check that the types the threads share can be shared.

@@ -1,0 +1,6 @@
+//! The xAPI output (XAPI.md): webhook events in, xAPI statements for a
+//! Learning Record Store out. This is the pure core; nothing here does I/O.
+
+pub mod format;
+pub mod id;
+pub mod js;
