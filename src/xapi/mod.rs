@@ -4,3 +4,6 @@
 pub mod format;
 pub mod id;
 pub mod js;
+mod posix_tz;
+mod tzif;
+pub mod zone;
