@@ -5,6 +5,7 @@ pub mod base64;
 pub mod format;
 pub mod id;
 pub mod js;
+pub mod lrs;
 pub mod payload;
 mod posix_tz;
 mod tzif;
