@@ -18,6 +18,7 @@
 //! per-event rules).
 
 pub mod base64;
+pub mod encoding;
 pub mod format;
 pub mod id;
 mod interactions;
