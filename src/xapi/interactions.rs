@@ -22,7 +22,9 @@ pub(super) fn joined(
         .filter(|u| !u.is_null())
         .ok_or(Skip::BadValue("user"))?;
     let name = user.get("name");
-    if let Some(id) = user.get("internal-user-id").and_then(Value::as_str) {
+    // Only truthy string ids are ever looked up (see `stored_user`).
+    let id = user.get("internal-user-id").and_then(Value::as_str);
+    if let Some(id) = id.filter(|id| !id.is_empty()) {
         if !state.has_user_in(id, ev.internal) {
             changes.push(Change::UserSaved {
                 user: id.to_owned(),

@@ -11,6 +11,33 @@
 //! [`State::expired`]. At start, [`crate::store::xapi::load`] reads the
 //! state back.
 //!
+//! ```
+//! use bbb_webhooks::config::Secret;
+//! use bbb_webhooks::xapi::{self, LrsDefaults, Namespace, State, XapiSettings};
+//! use serde_json::json;
+//!
+//! let cfg = XapiSettings {
+//!     namespace: Namespace::parse("22946e5b-1860-4436-a025-cb133ca4c1d3").unwrap(),
+//!     domain: "bbb.example.com".into(),
+//!     secret: Secret::new("shared secret"),
+//!     lrs: LrsDefaults { endpoint: Some("https://lrs.example.com/".into()), ..Default::default() },
+//!     time_zone: xapi::zone::system().0,
+//! };
+//! let mut state = State::default();
+//! let created = json!({"data": {"type": "event", "id": "meeting-created", "event": {"ts": 1},
+//!     "attributes": {"meeting": {"internal-meeting-id": "int-1", "external-meeting-id": "ext-1",
+//!         "name": "Room", "duration": 0, "create-time": 1698771157700_u64, "metadata": {}}}}});
+//! let out = xapi::process(&created, &state, &cfg, 1_700_000_000_000);
+//! // store::xapi::persist(&mut conn, &out.changes)?, then:
+//! for change in &out.changes {
+//!     state.apply(change);
+//! }
+//! let statement = out.statement.unwrap();
+//! assert_eq!(statement.destination.url(), "https://lrs.example.com/xAPI/statements");
+//! assert!(statement.body_text().starts_with(r#"{"actor":{"account":{"name":"<unknown>","#));
+//! assert!(state.meeting("int-1").is_some());
+//! ```
+//!
 //! The pieces: [`js`] (JavaScript value semantics), [`format`] (luxon's
 //! instants and durations), [`zone`] (local time zone), [`id`] (UUID v5
 //! namespace), [`payload`] (the encrypted per-meeting LRS payload), [`lrs`]

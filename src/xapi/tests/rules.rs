@@ -53,6 +53,15 @@ fn each_event_stores_what_the_reference_stores_once() {
         json!({"internal-user-id": "w_1", "name": "Renamed"}),
     );
     assert_eq!(run(&mut s, &cfg, &again).changes, vec![]);
+    // Ids that are never looked up are not stored (the statement still goes).
+    for id in [json!(""), json!(42), json!(null)] {
+        let odd = user_event(
+            "user-joined",
+            json!({"internal-user-id": id, "name": "Odd"}),
+        );
+        let out = run(&mut s, &cfg, &odd);
+        assert!(out.statement.is_some() && out.changes.is_empty(), "{id}");
+    }
     let poll = ev(
         "poll-started",
         json!({"meeting": meeting(), "poll": {"id": "p", "question": "Q", "answers": [{"id": 0, "key": "A"}]}}),
