@@ -38,6 +38,7 @@ pub mod redact;
 pub mod service;
 pub mod store;
 pub mod uuid;
+pub mod xapi;
 pub mod xml;
 
 /// Compile-time check that the types the threads share can be shared.

@@ -1,8 +1,9 @@
-//! Every Redis key the service reads or writes, in one place. The hooks and
-//! the meeting and user mappings use the reference application's layout
-//! (bbb-webhooks 2.x/3.x, `redis.keys.*` in its `config/default.yml`), so a
-//! server switching from it, or back, keeps its hooks and mappings; the
-//! delivery queues are this service's own, under the same prefix.
+//! Every Redis key the service reads or writes, in one place. The hooks,
+//! the meeting and user mappings and the xAPI records use the reference
+//! application's layout (bbb-webhooks 2.x/3.x, `redis.keys.*` in its
+//! `config/default.yml` and its xAPI module's), so a server switching from
+//! it, or back, keeps them; the delivery queues are this service's own,
+//! under the same prefix.
 //!
 //! | key | type | holds |
 //! |---|---|---|
@@ -14,6 +15,12 @@
 //! | `bigbluebutton:webhooks:proc:mapping:<record>` | HASH | internal -> external meeting ID, last activity |
 //! | `bigbluebutton:webhooks:proc:userMaps` | SET | user mapping record ids |
 //! | `bigbluebutton:webhooks:proc:userMap:<record>` | HASH | one user of a meeting and its attributes |
+//! | `bigbluebutton:webhooks:xapi:meetings` | SET | xAPI meeting record ids |
+//! | `bigbluebutton:webhooks:xapi:meeting:<record>` | HASH | one meeting's xAPI record (registration, name, planned duration, create time, enabled, actor name, encrypted LRS payload; plus `last_activity`, `ended_at`, not in the reference) |
+//! | `bigbluebutton:webhooks:xapi:users` | SET | xAPI user record ids |
+//! | `bigbluebutton:webhooks:xapi:user:<record>` | HASH | one user's name (`external_user_id` holds the internal user id, as in the reference; plus `internal_meeting_id`) |
+//! | `bigbluebutton:webhooks:xapi:polls` | SET | xAPI poll record ids |
+//! | `bigbluebutton:webhooks:xapi:poll:<record>` | HASH | one poll's question and choices (plus `internal_meeting_id`) |
 
 /// SET of hook ids.
 pub const HOOKS: &str = "bigbluebutton:webhooks:out:hooks";
@@ -31,6 +38,23 @@ const MAPPING: &str = "bigbluebutton:webhooks:proc:mapping:";
 pub const USER_MAPS: &str = "bigbluebutton:webhooks:proc:userMaps";
 /// Prefix of a user mapping's HASH, followed by its record id.
 const USER_MAP: &str = "bigbluebutton:webhooks:proc:userMap:";
+
+/// SET of xAPI meeting record ids.
+pub const XAPI_MEETINGS: &str = "bigbluebutton:webhooks:xapi:meetings";
+/// Prefix of an xAPI meeting record's HASH, followed by its record id.
+const XAPI_MEETING: &str = "bigbluebutton:webhooks:xapi:meeting:";
+/// SET of xAPI user record ids.
+pub const XAPI_USERS: &str = "bigbluebutton:webhooks:xapi:users";
+/// Prefix of an xAPI user record's HASH, followed by its record id.
+const XAPI_USER: &str = "bigbluebutton:webhooks:xapi:user:";
+/// SET of xAPI poll record ids.
+pub const XAPI_POLLS: &str = "bigbluebutton:webhooks:xapi:polls";
+/// Prefix of an xAPI poll record's HASH, followed by its record id.
+const XAPI_POLL: &str = "bigbluebutton:webhooks:xapi:poll:";
+
+/// The sets that index the xAPI records, read at start only when xAPI is
+/// enabled (so they are not in [`INDEXES`]).
+pub const XAPI_INDEX_SETS: [&str; 3] = [XAPI_MEETINGS, XAPI_USERS, XAPI_POLLS];
 
 /// The keys startup reads whole, with the type each must have: the sets
 /// that index the records above and the hash of payloads. One of another
@@ -67,6 +91,21 @@ pub fn user_map(record: &str) -> String {
     format!("{USER_MAP}{record}")
 }
 
+/// The HASH of xAPI meeting `record`.
+pub fn xapi_meeting(record: &str) -> String {
+    format!("{XAPI_MEETING}{record}")
+}
+
+/// The HASH of xAPI user `record`.
+pub fn xapi_user(record: &str) -> String {
+    format!("{XAPI_USER}{record}")
+}
+
+/// The HASH of xAPI poll `record`.
+pub fn xapi_poll(record: &str) -> String {
+    format!("{XAPI_POLL}{record}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +123,11 @@ mod tests {
         assert_eq!(user_map("u"), "bigbluebutton:webhooks:proc:userMap:u");
         assert_eq!(queue("h"), "bigbluebutton:webhooks:out:queue:h");
         assert_eq!(EVENTS, "bigbluebutton:webhooks:out:events");
+        assert_eq!(XAPI_MEETINGS, "bigbluebutton:webhooks:xapi:meetings");
+        assert_eq!(xapi_meeting("m"), "bigbluebutton:webhooks:xapi:meeting:m");
+        assert_eq!(XAPI_USERS, "bigbluebutton:webhooks:xapi:users");
+        assert_eq!(xapi_user("u"), "bigbluebutton:webhooks:xapi:user:u");
+        assert_eq!(XAPI_POLLS, "bigbluebutton:webhooks:xapi:polls");
+        assert_eq!(xapi_poll("p"), "bigbluebutton:webhooks:xapi:poll:p");
     }
 }

@@ -1,11 +1,14 @@
 //! Redis plumbing: the key layout ([`keys`]), a connection that reconnects on
 //! its next use after an error, and the Redis side of the mapping state
-//! ([`mapping`]). The hooks' records are kept by `hooks::store` and the
-//! delivery queues by `delivery::journal`; both take their key names from
-//! [`keys`].
+//! ([`mapping`]) and of the xAPI state ([`xapi`]). The hooks' records are
+//! kept by `hooks::store` and the delivery queues by `delivery::journal`;
+//! both take their key names from [`keys`].
 
 pub mod keys;
 pub mod mapping;
+pub mod xapi;
+#[cfg(test)]
+mod xapi_tests;
 
 use std::time::Duration;
 

@@ -1,0 +1,263 @@
+//! The xAPI state in Redis, in the reference's layout, so a restart in the
+//! middle of a meeting keeps its statements right: [`persist`] writes the
+//! [`Change`]s `xapi::process` returns, [`load`] reads the state back at
+//! start (the reference writes these records but never reads them).
+//!
+//! Layout: a SET of record ids and a HASH per record, for meetings, users
+//! and polls (key names in [`super::keys`], fields in
+//! [`crate::xapi::encoding`]). Record ids are deterministic (`<meeting>`,
+//! `<meeting>:<user>`, `<meeting>:<poll object id>`) where the reference's
+//! are random, and users and polls name their meeting, so that a meeting's
+//! records expire together. The reference's records load too, as records
+//! of no meeting.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::keys;
+use crate::xapi::encoding::{self, Hash, LoadedMeeting};
+use crate::xapi::{route, Change, Destination, Skip, State, XapiSettings};
+
+/// Persists changes in one MULTI/EXEC.
+pub fn persist(conn: &mut redis::Connection, changes: &[Change]) -> redis::RedisResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    for change in changes {
+        match change {
+            Change::MeetingSaved { meeting, at_ms } => {
+                let key = keys::xapi_meeting(&meeting.record);
+                let fields = encoding::meeting_fields(meeting, *at_ms);
+                pipe.cmd("DEL").arg(&key).ignore();
+                pipe.cmd("HSET").arg(&key).arg(fields).ignore();
+                pipe.cmd("SADD")
+                    .arg(keys::XAPI_MEETINGS)
+                    .arg(&meeting.record)
+                    .ignore();
+            }
+            Change::MeetingActive { record, at_ms, .. } => {
+                let key = keys::xapi_meeting(record);
+                pipe.cmd("HSET")
+                    .arg(&key)
+                    .arg("last_activity")
+                    .arg(at_ms.to_string())
+                    .ignore();
+                pipe.cmd("HDEL").arg(&key).arg("ended_at").ignore();
+            }
+            Change::MeetingEnded { record, at_ms, .. } => {
+                let key = keys::xapi_meeting(record);
+                pipe.cmd("HSET")
+                    .arg(key)
+                    .arg("ended_at")
+                    .arg(at_ms.to_string())
+                    .ignore();
+            }
+            Change::Expired { records, .. } => {
+                remove(
+                    &mut pipe,
+                    keys::XAPI_MEETINGS,
+                    keys::xapi_meeting,
+                    &records.meetings,
+                );
+                remove(&mut pipe, keys::XAPI_USERS, keys::xapi_user, &records.users);
+                remove(&mut pipe, keys::XAPI_POLLS, keys::xapi_poll, &records.polls);
+            }
+            Change::UserSaved { user, record, .. } => {
+                let fields = encoding::user_fields(user, record);
+                pipe.cmd("HSET")
+                    .arg(keys::xapi_user(&record.record))
+                    .arg(fields)
+                    .ignore();
+                pipe.cmd("SADD")
+                    .arg(keys::XAPI_USERS)
+                    .arg(&record.record)
+                    .ignore();
+            }
+            Change::PollSaved { poll, record, .. } => {
+                let fields = encoding::poll_fields(poll, record);
+                pipe.cmd("HSET")
+                    .arg(keys::xapi_poll(&record.record))
+                    .arg(fields)
+                    .ignore();
+                pipe.cmd("SADD")
+                    .arg(keys::XAPI_POLLS)
+                    .arg(&record.record)
+                    .ignore();
+            }
+        }
+    }
+    pipe.exec(conn)
+}
+
+fn remove(pipe: &mut redis::Pipeline, set: &str, key: fn(&str) -> String, ids: &[String]) {
+    for id in ids {
+        pipe.cmd("SREM").arg(set).arg(id).ignore();
+        pipe.cmd("DEL").arg(key(id)).ignore();
+    }
+}
+
+/// Loads the state, at the wall clock. Returns it with the number of
+/// records skipped as corrupt (each logged at warn).
+pub fn load(
+    conn: &mut redis::Connection,
+    cfg: &XapiSettings,
+) -> redis::RedisResult<(State, usize)> {
+    load_at(conn, cfg, crate::clock::now_ms())
+}
+
+/// [`load`] at `now_ms`: the activity time of records that have none. Each
+/// meeting's destination is resolved again, from its payload with the
+/// current secret and configuration.
+pub fn load_at(
+    conn: &mut redis::Connection,
+    cfg: &XapiSettings,
+    now_ms: u64,
+) -> redis::RedisResult<(State, usize)> {
+    let mut skipped = 0;
+    let mut skip = |kind: &str, id: &str, why: String| {
+        log::warn!("skipping xAPI {kind} record {id}: {why}");
+        skipped += 1;
+    };
+    // Scalelite gives every meeting of a tenant the same payload: decrypt it once.
+    let mut routes: HashMap<Option<String>, Result<Destination, Skip>> = HashMap::new();
+    let mut resolve = |payload: Option<&str>| {
+        let entry = routes.entry(payload.map(str::to_owned));
+        entry
+            .or_insert_with(|| route(payload.map(Value::from).as_ref(), cfg))
+            .clone()
+    };
+    let mut meetings: Vec<LoadedMeeting> = Vec::new();
+    for (id, hash) in read_all(conn, keys::XAPI_MEETINGS, keys::xapi_meeting)? {
+        match hash.and_then(|h| encoding::meeting(&id, &h, now_ms, &mut resolve)) {
+            Ok(m) => meetings.push(m),
+            Err(why) => skip("meeting", &id, why),
+        }
+    }
+    // Oldest first, so that of two records for one meeting the oldest wins.
+    meetings.sort_by(|a, b| {
+        let (a, b) = (&a.record, &b.record);
+        a.create_time
+            .total_cmp(&b.create_time)
+            .then_with(|| a.record.cmp(&b.record))
+    });
+    let mut state = State::default();
+    let mut created: HashMap<String, f64> = HashMap::new();
+    for LoadedMeeting {
+        record,
+        at_ms,
+        ended_at,
+    } in meetings
+    {
+        let (meeting, id) = (record.internal_meeting_id.clone(), record.record.clone());
+        created.entry(meeting.clone()).or_insert(record.create_time);
+        state.apply(&Change::MeetingSaved {
+            meeting: record,
+            at_ms,
+        });
+        if let Some(at_ms) = ended_at {
+            state.apply(&Change::MeetingEnded {
+                meeting,
+                record: id,
+                at_ms,
+            });
+        }
+    }
+    // Records of older meetings (and the reference's, of no meeting) first.
+    let order = |meeting: &Option<String>, record: &str| {
+        let created = meeting.as_ref().and_then(|m| created.get(m)).copied();
+        (created.unwrap_or(f64::NEG_INFINITY), record.to_owned())
+    };
+    let by_age =
+        |a: &(f64, String), b: &(f64, String)| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1));
+    let mut users = Vec::new();
+    for (id, hash) in read_all(conn, keys::XAPI_USERS, keys::xapi_user)? {
+        match hash.and_then(|h| encoding::user(&id, &h)) {
+            Ok(u) => users.push(u),
+            Err(why) => skip("user", &id, why),
+        }
+    }
+    users.sort_by(|a, b| {
+        by_age(
+            &order(&a.1.meeting, &a.1.record),
+            &order(&b.1.meeting, &b.1.record),
+        )
+    });
+    for (user, record) in users {
+        state.apply(&Change::UserSaved {
+            user,
+            record,
+            at_ms: now_ms,
+        });
+    }
+    let mut polls = Vec::new();
+    for (id, hash) in read_all(conn, keys::XAPI_POLLS, keys::xapi_poll)? {
+        match hash.and_then(|h| encoding::poll(&id, &h)) {
+            Ok(p) => polls.push(p),
+            Err(why) => skip("poll", &id, why),
+        }
+    }
+    polls.sort_by(|a, b| {
+        by_age(
+            &order(&a.1.meeting, &a.1.record),
+            &order(&b.1.meeting, &b.1.record),
+        )
+    });
+    for (poll, record) in polls {
+        state.apply(&Change::PollSaved {
+            poll,
+            record,
+            at_ms: now_ms,
+        });
+    }
+    let (m, u, p) = state.counts();
+    log::info!("loaded {m} xAPI meeting, {u} user and {p} poll records ({skipped} skipped)");
+    Ok((state, skipped))
+}
+
+/// Every record of a set: its members and their hashes, in one round trip
+/// for the hashes. A record that is not a readable hash is an `Err` of its
+/// own, so that it is skipped, not the whole load.
+fn read_all(
+    conn: &mut redis::Connection,
+    set: &str,
+    key: fn(&str) -> String,
+) -> redis::RedisResult<Vec<(String, Result<Hash, String>)>> {
+    let members: Vec<Vec<u8>> = redis::cmd("SMEMBERS").arg(set).query(conn)?;
+    let mut records = Vec::new();
+    let mut ids = Vec::with_capacity(members.len());
+    for member in members {
+        match String::from_utf8(member) {
+            Ok(id) => ids.push(id),
+            Err(e) => records.push((
+                String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                Err("the record id is not UTF-8".to_owned()),
+            )),
+        }
+    }
+    if ids.is_empty() {
+        return Ok(records);
+    }
+    let mut pipe = redis::pipe();
+    pipe.ignore_errors();
+    for id in &ids {
+        pipe.cmd("HGETALL").arg(key(id));
+    }
+    let replies: Vec<redis::Value> = pipe.query(conn)?;
+    let hashes = replies.into_iter().map(|reply| match reply {
+        redis::Value::ServerError(e) => Err(format!("not readable as a hash ({e})")),
+        other => redis::from_redis_value::<Hash>(other)
+            .map_err(|e| format!("not readable as a hash ({e})"))
+            .and_then(|h| {
+                if h.is_empty() {
+                    Err("no record".to_owned())
+                } else {
+                    Ok(h)
+                }
+            }),
+    });
+    records.extend(ids.into_iter().zip(hashes));
+    Ok(records)
+}

@@ -1,0 +1,170 @@
+//! Tests of [`super::xapi`] against a real, private `redis-server` per test:
+//! the records written ([`layout`]) and the state read back ([`restart`]).
+
+mod layout;
+mod restart;
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::xapi::{load_at, persist};
+use crate::config::Secret;
+use crate::xapi::{
+    payload, process, LrsDefaults, Namespace, Output, State, TimeZone, XapiSettings,
+    ENDED_RETENTION_MS,
+};
+
+const NOW: u64 = 1_700_000_000_000;
+const TTL: u64 = 7 * 24 * 3600 * 1000;
+const SECRET: &str = "bab3fd92bcd7d464";
+
+/// A `redis-server` on a free port, without persistence, killed on drop.
+struct TestRedis {
+    child: Child,
+    url: String,
+}
+
+impl TestRedis {
+    fn start() -> TestRedis {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        assert_ne!(port, 6379, "never the system redis");
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed to run these tests");
+        let server = TestRedis {
+            child,
+            url: format!("redis://127.0.0.1:{port}/"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let pong: Option<String> = redis::Client::open(server.url.as_str())
+                .and_then(|c| c.get_connection())
+                .and_then(|mut c| redis::cmd("PING").query(&mut c))
+                .ok();
+            if pong.as_deref() == Some("PONG") {
+                return server;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not answer PING"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn conn(&self) -> redis::Connection {
+        redis::Client::open(self.url.as_str())
+            .and_then(|c| c.get_connection())
+            .expect("connect to the test redis")
+    }
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn settings() -> XapiSettings {
+    XapiSettings {
+        namespace: Namespace::parse("22946e5b-1860-4436-a025-cb133ca4c1d3").expect("a namespace"),
+        domain: "myserver.com".into(),
+        secret: Secret::new(SECRET),
+        lrs: LrsDefaults {
+            endpoint: Some("http://lrs.example.com/".into()),
+            ..LrsDefaults::default()
+        },
+        time_zone: TimeZone::utc(),
+    }
+}
+
+fn ev(id: &str, attrs: Value, ts: u64) -> Value {
+    json!({"data": {"type": "event", "id": id, "attributes": attrs, "event": {"ts": ts}}})
+}
+
+fn mtg() -> Value {
+    json!({"internal-meeting-id": "int-1", "external-meeting-id": "ext-1"})
+}
+
+fn created(metadata: Value) -> Value {
+    ev(
+        "meeting-created",
+        json!({"meeting": {"internal-meeting-id": "int-1", "external-meeting-id": "ext-1",
+        "name": "Room", "duration": 90, "create-time": 1698771157700_u64, "metadata": metadata}}),
+        1,
+    )
+}
+
+fn joined(user: &str, name: Value) -> Value {
+    ev(
+        "user-joined",
+        json!({"meeting": mtg(), "user": {"internal-user-id": user, "name": name}}),
+        2,
+    )
+}
+
+fn poll_started() -> Value {
+    ev(
+        "poll-started",
+        json!({"meeting": mtg(), "user": {"internal-user-id": "w_1"},
+        "poll": {"id": "poll-1", "question": "ABCD Poll Test", "answers": [{"id": 0, "key": "A"}, {"id": 1, "key": "B"}]}}),
+        3,
+    )
+}
+
+/// Processes, persists, applies: what the ingest thread does.
+fn ingest(conn: &mut redis::Connection, state: &mut State, event: &Value, now: u64) -> Output {
+    let out = process(event, state, &settings(), now);
+    persist(conn, &out.changes).expect("persist");
+    for c in &out.changes {
+        state.apply(c);
+    }
+    out
+}
+
+fn body(out: &Output) -> Option<String> {
+    out.statement.as_ref().map(|s| s.body_text())
+}
+
+fn hash(conn: &mut redis::Connection, key: &str) -> BTreeMap<String, String> {
+    redis::cmd("HGETALL").arg(key).query(conn).expect("HGETALL")
+}
+
+fn hset(conn: &mut redis::Connection, key: &str, fields: &[(&str, &str)]) {
+    redis::cmd("HSET")
+        .arg(key)
+        .arg(fields)
+        .exec(conn)
+        .expect("HSET");
+}
+
+fn sadd(conn: &mut redis::Connection, set: &str, member: &str) {
+    redis::cmd("SADD")
+        .arg(set)
+        .arg(member)
+        .exec(conn)
+        .expect("SADD");
+}
+
+fn dbsize(conn: &mut redis::Connection) -> u64 {
+    redis::cmd("DBSIZE").query(conn).expect("DBSIZE")
+}
