@@ -1,0 +1,5 @@
+//! Tests of the cluster parts against real services: a private
+//! `redis-server` per test, HTTP servers on port 0.
+
+mod scalelite;
+mod support;
