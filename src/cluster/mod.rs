@@ -1,9 +1,12 @@
 //! Cluster mode's parts (Scalelite, issue 15), each pure where it can be:
 //! the pool of BBB servers ([`pool`]) and reading it from Scalelite's Redis
-//! ([`scalelite`]), the multi-tenant decision ([`tenancy`]). This module
+//! ([`scalelite`]), the multi-tenant decision ([`tenancy`]), the client of
+//! each server's hooks API ([`remote`], its answers parsed by [`answer`]). This module
 //! only declares them; wiring them into the service is `service`'s job.
 
+pub mod answer;
 pub mod pool;
+pub mod remote;
 pub mod scalelite;
 pub mod tenancy;
 

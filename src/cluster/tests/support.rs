@@ -69,3 +69,83 @@ impl Drop for TestRedis {
         let _ = self.child.wait();
     }
 }
+
+/// A fake BBB server's hooks API on port 0: checks each call's checksum
+/// (BBB's rule, algorithms in `allowed`) against `secret`, records it, and
+/// answers what `answer` gives for the call and its decoded parameters.
+/// A refused checksum gets the reference's `checksumError`.
+pub struct FakeBbb {
+    server: Option<crate::http::Server>,
+    seen: Seen,
+}
+
+/// `(call, algorithm)` of every call that reached a [`FakeBbb`], checksum
+/// right or not.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, Option<Algorithm>)>>>;
+
+use crate::checksum::{self, Algorithm};
+
+pub type Answer = dyn Fn(&str, &[(String, String)]) -> (u16, String) + Send + Sync;
+
+impl FakeBbb {
+    pub fn start(secret: &str, allowed: &[Algorithm], answer: Box<Answer>) -> FakeBbb {
+        let seen: Seen = std::sync::Arc::default();
+        let record = seen.clone();
+        let secret = secret.to_owned();
+        let allowed = allowed.to_vec();
+        let handler: crate::http::Handler = std::sync::Arc::new(move |req| {
+            let (path, raw) = req.target.split_once('?').unwrap_or((&req.target, ""));
+            let call = path.strip_prefix("/bigbluebutton/api/").unwrap_or(path);
+            let (signed, sum) = crate::query::split_checksum(raw);
+            let alg = sum.and_then(|s| Algorithm::from_hex_len(s.len()));
+            crate::locks::lock(&record).push((call.to_owned(), alg));
+            let ok = sum.is_some_and(|s| checksum::verify_api(call, &signed, &secret, s, &allowed));
+            let (status, body) = if ok {
+                answer(call, &crate::query::params(&signed))
+            } else {
+                (200, "<response> <returncode>FAILED</returncode> <messageKey>checksumError</messageKey> <message>You did not pass the checksum security check.</message> </response>".to_owned())
+            };
+            crate::http::Response::new(status, "text/xml", body)
+        });
+        let limits = crate::http::Limits {
+            max_request_bytes: 64 * 1024,
+            threads: 2,
+        };
+        let server =
+            crate::http::Server::start("127.0.0.1:0".parse().expect("address"), limits, handler)
+                .expect("fake BBB listens");
+        FakeBbb {
+            server: Some(server),
+            seen,
+        }
+    }
+
+    /// Its API base, as a pool has it.
+    pub fn url(&self) -> String {
+        let addr = self.server.as_ref().map(|s| s.addr()).expect("running");
+        format!("http://{addr}/bigbluebutton/api")
+    }
+
+    pub fn seen(&self) -> Vec<(String, Option<Algorithm>)> {
+        crate::locks::lock(&self.seen).clone()
+    }
+}
+
+impl Drop for FakeBbb {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.stop();
+        }
+    }
+}
+
+/// A pool server named `id` at `url` with `secret`, enabled and online.
+pub fn pool_server(id: &str, url: &str, secret: &str) -> crate::cluster::Server {
+    crate::cluster::Server {
+        id: id.to_owned(),
+        url: url.to_owned(),
+        secret: crate::config::Secret::new(secret),
+        state: crate::cluster::State::Enabled,
+        online: true,
+    }
+}
