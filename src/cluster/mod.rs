@@ -1,11 +1,16 @@
 //! Cluster mode's parts (Scalelite, issue 15), each pure where it can be:
 //! the pool of BBB servers ([`pool`]) and reading it from Scalelite's Redis
 //! ([`scalelite`]), the multi-tenant decision ([`tenancy`]), the client of
-//! each server's hooks API ([`remote`], its answers parsed by [`answer`]). This module
+//! each server's hooks API ([`remote`], its answers parsed by [`answer`]),
+//! the relay receiver ([`relay`], its bodies [`relay_body`], its refusals
+//! [`refusal`]). This module
 //! only declares them; wiring them into the service is `service`'s job.
 
 pub mod answer;
 pub mod pool;
+pub mod refusal;
+pub mod relay;
+pub mod relay_body;
 pub mod remote;
 pub mod scalelite;
 pub mod tenancy;
