@@ -3,16 +3,21 @@
 //! ([`scalelite`]), the multi-tenant decision ([`tenancy`]), the client of
 //! each server's hooks API ([`remote`], its answers parsed by [`answer`]),
 //! the relay receiver ([`relay`], its bodies [`relay_body`], its refusals
-//! [`refusal`]). This module
+//! [`refusal`]), and keeping one relay hook on each server: the plan for a
+//! server ([`reconcile`]) and the state machine that carries it out
+//! ([`sync`], reporting [`change`]s). This module
 //! only declares them; wiring them into the service is `service`'s job.
 
 pub mod answer;
+pub mod change;
 pub mod pool;
+pub mod reconcile;
 pub mod refusal;
 pub mod relay;
 pub mod relay_body;
 pub mod remote;
 pub mod scalelite;
+pub mod sync;
 pub mod tenancy;
 
 #[cfg(test)]

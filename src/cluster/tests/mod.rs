@@ -1,7 +1,10 @@
 //! Tests of the cluster parts against real services: a private
 //! `redis-server` per test, HTTP servers on port 0.
 
+mod fake_api;
 mod relay;
 mod remote;
 mod scalelite;
 mod support;
+mod sync;
+mod sync_gone;
