@@ -5,11 +5,13 @@
 //! the relay receiver ([`relay`], its bodies [`relay_body`], its refusals
 //! [`refusal`]), and keeping one relay hook on each server: the plan for a
 //! server ([`reconcile`]) and the state machine that carries it out
-//! ([`sync`], reporting [`change`]s). This module
+//! ([`sync`], reporting [`change`]s), with the relay URLs used before
+//! remembered in this service's Redis ([`memory`]). This module
 //! only declares them; wiring them into the service is `service`'s job.
 
 pub mod answer;
 pub mod change;
+pub mod memory;
 pub mod pool;
 pub mod reconcile;
 pub mod refusal;
@@ -21,7 +23,7 @@ pub mod sync;
 pub mod tenancy;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use pool::{parse_static, Pool, Server, State};
 pub use scalelite::{Scalelite, Snapshot};

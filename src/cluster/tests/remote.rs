@@ -2,15 +2,12 @@
 //! answering as the Node.js reference does, and this project's own service
 //! started in-process with a private redis-server.
 
-use std::collections::HashMap;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use super::support::{pool_server, FakeBbb, TestRedis};
+use super::support::{pool_server, start_service, FakeBbb, TestRedis};
 use crate::checksum::Algorithm;
 use crate::cluster::remote::{Created, Destroyed, HooksApi, Remote, RemoteError};
-use crate::config::Config;
-use crate::service::Service;
 
 const SECRET: &str = "bbb1-secret";
 
@@ -154,19 +151,7 @@ fn unreachable_servers_are_transport_errors_within_the_time_limit() {
 #[test]
 fn calls_this_service() {
     let redis = TestRedis::start();
-    let env: HashMap<String, String> = [
-        ("BBB_WEBHOOKS_REDIS_URL", redis.url.as_str()),
-        ("BBB_WEBHOOKS_API_BIND", "127.0.0.1:0"),
-        ("BBB_WEBHOOKS_SHARED_SECRET", SECRET),
-        ("BBB_WEBHOOKS_SERVER_DOMAIN", "bbb1.example.com"),
-        ("BBB_WEBHOOKS_BBB_PROPERTIES", ""),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    let config = Config::load(&env, Some(std::path::Path::new("/dev/null"))).expect("config");
-    let (_stop_tx, stop) = crossbeam_channel::bounded(1);
-    let service = Service::start(config, &stop).expect("service starts");
+    let service = start_service(&redis, SECRET, "bbb1.example.com", &[]);
     let url = format!("http://{}/bigbluebutton/api", service.api_addr());
     let server = pool_server("bbb1", &url, SECRET);
     let relay = "https://lb.example.com/bigbluebutton/api/hooks/relay/bbb1";

@@ -149,3 +149,48 @@ pub fn pool_server(id: &str, url: &str, secret: &str) -> crate::cluster::Server 
         online: true,
     }
 }
+
+/// This service in normal mode, in-process, on `redis` with `secret` and
+/// `domain` (and `extra` settings), its API on a free port; returns once it
+/// listens to BBB's main channel.
+pub fn start_service(
+    redis: &TestRedis,
+    secret: &str,
+    domain: &str,
+    extra: &[(&str, &str)],
+) -> crate::service::Service {
+    let mut env: std::collections::HashMap<String, String> = [
+        ("BBB_WEBHOOKS_REDIS_URL", redis.url.as_str()),
+        ("BBB_WEBHOOKS_API_BIND", "127.0.0.1:0"),
+        ("BBB_WEBHOOKS_SHARED_SECRET", secret),
+        ("BBB_WEBHOOKS_SERVER_DOMAIN", domain),
+        ("BBB_WEBHOOKS_BBB_PROPERTIES", ""),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    for (k, v) in extra {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let config =
+        crate::config::Config::load(&env, Some(std::path::Path::new("/dev/null"))).expect("config");
+    let (_stop_tx, stop) = crossbeam_channel::bounded(1);
+    let service = crate::service::Service::start(config, &stop).expect("service starts");
+    let mut c = redis.conn();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let subs: Vec<redis::Value> = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(BBB_CHANNEL)
+            .query(&mut c)
+            .unwrap_or_default();
+        if matches!(subs.get(1), Some(redis::Value::Int(n)) if *n > 0) {
+            return service;
+        }
+        assert!(Instant::now() < deadline, "the service did not subscribe");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The channel akka-apps publishes meeting events on.
+pub const BBB_CHANNEL: &str = "from-akka-apps-redis-channel";
