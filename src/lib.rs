@@ -23,6 +23,7 @@ pub mod api;
 pub mod callback;
 pub mod checksum;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod delivery;
 pub mod error;

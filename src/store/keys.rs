@@ -21,6 +21,9 @@
 //! | `bigbluebutton:webhooks:xapi:user:<record>` | HASH | one user's name (`external_user_id` holds the internal user id, as in the reference; plus `internal_meeting_id`) |
 //! | `bigbluebutton:webhooks:xapi:polls` | SET | xAPI poll record ids |
 //! | `bigbluebutton:webhooks:xapi:poll:<record>` | HASH | one poll's question and choices (plus `internal_meeting_id`) |
+//! | `bigbluebutton:webhooks:cluster:relayURLs` | SET | every relay URL base cluster mode has registered (not in the reference) |
+//!
+//! Cluster mode also reads Scalelite's Redis: those keys are in [`scalelite`].
 
 /// SET of hook ids.
 pub const HOOKS: &str = "bigbluebutton:webhooks:out:hooks";
@@ -66,6 +69,10 @@ pub const INDEXES: [(&str, &str); 4] = [
     (EVENTS, "hash"),
 ];
 
+/// SET of the relay URL bases cluster mode has registered on pool servers,
+/// so a changed `BBB_WEBHOOKS_CLUSTER_RELAY_URL` can find the old relay hooks.
+pub const CLUSTER_RELAY_URLS: &str = "bigbluebutton:webhooks:cluster:relayURLs";
+
 /// The HASH of hook `id`.
 pub fn hook(id: &str) -> String {
     format!("{HOOK}{id}")
@@ -106,6 +113,45 @@ pub fn xapi_poll(record: &str) -> String {
     format!("{XAPI_POLL}{record}")
 }
 
+/// Scalelite's keys, which cluster mode only reads, never writes. Scalelite
+/// (`lib/redis_store.rb`, `Redis::Namespace`) puts `<namespace>:` before
+/// each of its keys; its production namespace is `REDIS_NAMESPACE`, default
+/// `scalelite`. Layout: `app/models/server.rb`, `tenant.rb`, `meeting.rb`.
+///
+/// | key | type | holds |
+/// |---|---|---|
+/// | `<ns>:servers` | SET | server ids |
+/// | `<ns>:server:<id>` | HASH | `url`, `secret`, `state`, `online`, `tag`, ... |
+/// | `<ns>:server_enabled` | SET | ids of enabled servers (what says "enabled" when a hash has no `state`) |
+/// | `<ns>:tenants` | SET | tenant ids (multi-tenant installs) |
+/// | `<ns>:tenant:<id>` | HASH | `name`, `secrets` |
+pub mod scalelite {
+    /// SET of server ids.
+    pub fn servers(ns: &str) -> String {
+        format!("{ns}:servers")
+    }
+
+    /// HASH of server `id`, for an id as found in the set.
+    pub fn server(ns: &str, id: &[u8]) -> Vec<u8> {
+        [ns.as_bytes(), b":server:", id].concat()
+    }
+
+    /// SET of the ids of enabled servers.
+    pub fn server_enabled(ns: &str) -> String {
+        format!("{ns}:server_enabled")
+    }
+
+    /// SET of tenant ids.
+    pub fn tenants(ns: &str) -> String {
+        format!("{ns}:tenants")
+    }
+
+    /// HASH of tenant `id`.
+    pub fn tenant(ns: &str, id: &[u8]) -> Vec<u8> {
+        [ns.as_bytes(), b":tenant:", id].concat()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +175,21 @@ mod tests {
         assert_eq!(xapi_user("u"), "bigbluebutton:webhooks:xapi:user:u");
         assert_eq!(XAPI_POLLS, "bigbluebutton:webhooks:xapi:polls");
         assert_eq!(xapi_poll("p"), "bigbluebutton:webhooks:xapi:poll:p");
+    }
+
+    /// Scalelite's names under its default namespace.
+    #[test]
+    fn scalelite_names() {
+        assert_eq!(scalelite::servers("scalelite"), "scalelite:servers");
+        assert_eq!(
+            scalelite::server("scalelite", b"b1"),
+            b"scalelite:server:b1"
+        );
+        assert_eq!(
+            scalelite::server_enabled("scalelite"),
+            "scalelite:server_enabled"
+        );
+        assert_eq!(scalelite::tenants("scalelite"), "scalelite:tenants");
+        assert_eq!(scalelite::tenant("scalelite", b"t"), b"scalelite:tenant:t");
     }
 }
