@@ -101,6 +101,7 @@ pub fn render(
                 Some(("reason", "memory_full")),
                 c(&m.events_dropped_memory_full),
             ),
+            (Some(("reason", "refused")), c(&m.events_dropped_refused)),
         ],
     );
     counter(

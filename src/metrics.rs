@@ -23,6 +23,9 @@ pub struct Metrics {
     /// Events not queued because all queues together held
     /// `BBB_WEBHOOKS_MAX_QUEUED_BYTES`.
     pub events_dropped_memory_full: AtomicU64,
+    /// Events a destination refused for good (an LRS's 400, 401, 403, 404
+    /// or 413, a few times), dropped so the next could go.
+    pub events_dropped_refused: AtomicU64,
     /// Bytes the delivery queues hold together (gauge).
     pub queued_bytes: AtomicU64,
     /// Distinct events the delivery queues hold (gauge).

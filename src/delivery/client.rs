@@ -1,11 +1,12 @@
-//! The HTTP side of a delivery: the client the workers share and one callback
-//! POST, from the hook and its events to an [`outcome`](super::outcome).
+//! The HTTP side of a delivery: the client the workers share, one callback
+//! POST (a hook and its events) and one xAPI statement POST (an LRS and its
+//! statement), each to an [`outcome`](super::outcome).
 
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use super::outcome::{self, Failure};
-use super::Item;
+use super::{Item, Lrs};
 use crate::callback;
 use crate::config::Config;
 use crate::hooks::Hook;
@@ -62,10 +63,15 @@ pub fn post(
 ) -> Result<(), Failure> {
     let payloads: Vec<&str> = items.iter().map(|i| &*i.payload).collect();
     let ids: Vec<&str> = items.iter().map(|i| &*i.id).collect();
+    // Every event of a request has the same domain (see the worker).
+    let domain = items
+        .first()
+        .and_then(|i| i.domain.as_deref())
+        .unwrap_or(&config.server_domain);
     let req = callback::build(
         &hook.callback_url,
         &payloads,
-        &config.server_domain,
+        domain,
         crate::clock::now_ms(),
         config.callback_auth,
         &config.secret,
@@ -94,4 +100,48 @@ pub fn post(
         .limit(MAX_RESPONSE_BODY)
         .read_to_vec();
     outcome::classify(status, retry_after.as_deref(), location.as_deref())
+}
+
+/// POSTs one xAPI `statement` to `lrs`, as the reference does: the JSON
+/// body, `Content-Type: application/json`, `X-Experience-API-Version: 1.0.0`
+/// and the destination's `Authorization`.
+pub fn post_statement(agent: &ureq::Agent, lrs: &Lrs, statement: &Item) -> Result<(), Failure> {
+    let mut resp = agent
+        .post(&lrs.url)
+        .header("Content-Type", "application/json")
+        .header("X-Experience-API-Version", "1.0.0")
+        .header("Authorization", latin1_header(lrs.authorization.expose()))
+        .header("X-Bbb-Webhooks-Event-Ids", &*statement.id)
+        .send(statement.payload.as_bytes())
+        .map_err(|e| outcome::transport(&e))?;
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(MAX_RESPONSE_BODY)
+        .read_to_vec()
+        .unwrap_or_default();
+    outcome::classify_lrs(
+        status,
+        retry_after.as_deref(),
+        &String::from_utf8_lossy(&body),
+    )
+}
+
+/// A header value whose characters up to U+00FF go as single bytes
+/// (Latin-1), as Node sends them; others as UTF-8.
+fn latin1_header(value: &str) -> ureq::http::HeaderValue {
+    let bytes: Option<Vec<u8>> = value
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).ok())
+        .collect();
+    bytes
+        .and_then(|b| ureq::http::HeaderValue::from_bytes(&b).ok())
+        .or_else(|| ureq::http::HeaderValue::from_str(value).ok())
+        .unwrap_or_else(|| ureq::http::HeaderValue::from_static(""))
 }

@@ -1,9 +1,11 @@
 //! What all queues together hold, against `BBB_WEBHOOKS_MAX_QUEUED_BYTES`:
-//! an event queued for several hooks costs its payload once (the queues
+//! an event queued for several targets costs its payload once (the queues
 //! share it, in memory and in the journal) plus a small cost per queue
-//! entry. The ledger counts references per event, so the journal stores a
-//! payload when its first hook takes it and deletes it when its last hook
-//! is done with it. Pure; the scheduler owns it.
+//! entry. The ledger counts references per event and remembers where the
+//! journal keeps its payload: inline in the one list it is in (an event for
+//! one target: one write, as cheap as it gets), or shared, once in the hash
+//! of payloads, stored when the first target takes it and deleted when the
+//! last is done with it. Pure; the scheduler owns it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,11 +28,20 @@ pub enum Taken {
     Full,
 }
 
+/// One event's record.
+#[derive(Debug)]
+struct Held {
+    /// The event's own cost (payload, id, bookkeeping).
+    own: usize,
+    refs: usize,
+    /// Its payload is in the hash of payloads, not inline in a list.
+    shared: bool,
+}
+
 /// References and bytes held by all queues.
 #[derive(Debug)]
 pub struct Ledger {
-    /// By event id: the event's own cost and its references.
-    events: HashMap<Arc<str>, (usize, usize)>,
+    events: HashMap<Arc<str>, Held>,
     bytes: usize,
     max: usize,
 }
@@ -56,14 +67,15 @@ impl Ledger {
     }
 
     /// One more queue entry for event `id` with a payload of `len` bytes,
-    /// unless that would pass the bound.
-    pub fn take(&mut self, id: &Arc<str>, len: usize) -> Taken {
+    /// unless that would pass the bound. `shared`, for an event's first
+    /// entry: it goes to several targets, so its payload is kept in the hash.
+    pub fn take(&mut self, id: &Arc<str>, len: usize, shared: bool) -> Taken {
         match self.events.get_mut(id) {
-            Some((_, refs)) => {
+            Some(held) => {
                 if self.bytes + ENTRY_COST > self.max {
                     return Taken::Full;
                 }
-                *refs += 1;
+                held.refs += 1;
                 self.bytes += ENTRY_COST;
                 Taken::Again
             }
@@ -72,28 +84,39 @@ impl Ledger {
                 if self.bytes + own + ENTRY_COST > self.max {
                     return Taken::Full;
                 }
-                self.events.insert(id.clone(), (own, 1));
+                let held = Held {
+                    own,
+                    refs: 1,
+                    shared,
+                };
+                self.events.insert(id.clone(), held);
                 self.bytes += own + ENTRY_COST;
                 Taken::First
             }
         }
     }
 
-    /// One queue entry of event `id` is gone (delivered, cut or its hook
-    /// removed); true when it was the last, so the payload can go too.
+    /// Whether event `id`'s payload is in the hash of payloads (else inline).
+    pub fn is_shared(&self, id: &str) -> bool {
+        self.events.get(id).is_some_and(|h| h.shared)
+    }
+
+    /// One queue entry of event `id` is gone (delivered, cut or its target
+    /// removed); true when it was the last of a shared event, so its
+    /// payload goes from the hash too.
     pub fn release(&mut self, id: &str) -> bool {
-        let Some((own, refs)) = self.events.get_mut(id) else {
+        let Some(held) = self.events.get_mut(id) else {
             return false;
         };
         self.bytes = self.bytes.saturating_sub(ENTRY_COST);
-        *refs -= 1;
-        if *refs > 0 {
+        held.refs -= 1;
+        if held.refs > 0 {
             return false;
         }
-        let own = *own;
+        let (own, shared) = (held.own, held.shared);
         self.events.remove(id);
         self.bytes = self.bytes.saturating_sub(own);
-        true
+        shared
     }
 }
 
@@ -108,10 +131,10 @@ mod tests {
     #[test]
     fn an_event_for_many_hooks_costs_its_payload_once() {
         let mut l = Ledger::new(1 << 20);
-        assert_eq!(l.take(&id("e1"), 1000), Taken::First);
+        assert_eq!(l.take(&id("e1"), 1000, true), Taken::First);
         let one = l.bytes();
-        assert_eq!(l.take(&id("e1"), 1000), Taken::Again);
-        assert_eq!(l.take(&id("e1"), 1000), Taken::Again);
+        assert_eq!(l.take(&id("e1"), 1000, true), Taken::Again);
+        assert_eq!(l.take(&id("e1"), 1000, true), Taken::Again);
         assert_eq!(l.bytes(), one + 2 * ENTRY_COST);
         assert_eq!(l.events(), 1);
     }
@@ -119,8 +142,8 @@ mod tests {
     #[test]
     fn the_last_release_frees_the_payload() {
         let mut l = Ledger::new(1 << 20);
-        l.take(&id("e1"), 10);
-        l.take(&id("e1"), 10);
+        l.take(&id("e1"), 10, true);
+        l.take(&id("e1"), 10, true);
         assert!(!l.release("e1"));
         assert!(l.release("e1"));
         assert_eq!((l.bytes(), l.events()), (0, 0));
@@ -128,21 +151,30 @@ mod tests {
     }
 
     #[test]
+    fn an_inline_event_leaves_nothing_to_delete() {
+        let mut l = Ledger::new(1 << 20);
+        assert_eq!(l.take(&id("e1"), 10, false), Taken::First);
+        assert!(!l.is_shared("e1"));
+        assert!(!l.release("e1"), "no payload in the hash to delete");
+        assert_eq!((l.bytes(), l.events()), (0, 0));
+    }
+
+    #[test]
     fn at_the_bound_nothing_more_is_taken() {
         let per = 100 + 2 + EVENT_COST + ENTRY_COST;
         let mut l = Ledger::new(2 * per);
-        assert_eq!(l.take(&id("e1"), 100), Taken::First);
-        assert_eq!(l.take(&id("e2"), 100), Taken::First);
-        assert_eq!(l.take(&id("e3"), 100), Taken::Full);
+        assert_eq!(l.take(&id("e1"), 100, true), Taken::First);
+        assert_eq!(l.take(&id("e2"), 100, true), Taken::First);
+        assert_eq!(l.take(&id("e3"), 100, true), Taken::Full);
         assert_eq!(
-            l.take(&id("e1"), 100),
+            l.take(&id("e1"), 100, true),
             Taken::Full,
             "even an entry needs room"
         );
         assert_eq!(l.bytes(), 2 * per);
         assert!(l.release("e2"));
         assert_eq!(
-            l.take(&id("e3"), 100),
+            l.take(&id("e3"), 100, true),
             Taken::First,
             "room again after a release"
         );

@@ -13,6 +13,7 @@ pub mod queue;
 pub mod retry;
 mod scheduler;
 pub mod stall;
+pub mod target;
 mod worker;
 
 use std::collections::HashMap;
@@ -27,6 +28,7 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::hooks::{Hook, Hooks};
 use crate::metrics::Metrics;
+pub use target::{Lrs, Target};
 
 /// What startup read of the queues kept in Redis, and what they cost.
 pub struct Backlog {
@@ -34,14 +36,19 @@ pub struct Backlog {
     ledger: ledger::Ledger,
 }
 
-/// Reads the queues kept in Redis for `hooks` (see [`journal::load`]),
-/// making Redis match what is kept.
+/// Reads the queues kept in Redis for `hooks` and for the LRS destinations
+/// with statements queued (see [`journal::load`]), making Redis match what
+/// is kept.
 pub fn load_backlog(
     c: &mut redis::Connection,
     hooks: &[Arc<Hook>],
     config: &Config,
 ) -> redis::RedisResult<Backlog> {
-    let (load, ledger) = journal::load::load(c, hooks, config.max_queue, config.max_queued_bytes)?;
+    let mut targets: Vec<Target> = hooks.iter().cloned().map(Target::Hook).collect();
+    let lrs = journal::destinations::load(c, &config.secret)?;
+    targets.extend(lrs.into_iter().map(Target::Lrs));
+    let (load, ledger) =
+        journal::load::load(c, &targets, config.max_queue, config.max_queued_bytes)?;
     Ok(Backlog { load, ledger })
 }
 
@@ -57,6 +64,9 @@ pub struct Event {
     pub id: Arc<str>,
     /// The JSON document to deliver.
     pub payload: Box<str>,
+    /// The `domain` its callback names, when not this server's (an event
+    /// relayed from a BBB server of a cluster keeps that server's).
+    pub domain: Option<Arc<str>>,
 }
 
 /// An event as queues hold it: shared.
@@ -67,16 +77,36 @@ impl Event {
         Arc::new(Event {
             id: id.into(),
             payload: payload.into(),
+            domain: None,
+        })
+    }
+
+    /// An event whose callbacks name `domain`.
+    pub fn from_domain(
+        id: impl Into<Arc<str>>,
+        payload: impl Into<Box<str>>,
+        domain: Option<Arc<str>>,
+    ) -> Item {
+        Arc::new(Event {
+            id: id.into(),
+            payload: payload.into(),
+            domain,
         })
     }
 }
 
+/// Events, each with the targets it goes to, in delivery order.
+pub type Batch = Vec<(Item, Vec<Target>)>;
+
 /// What the scheduler is told.
 #[derive(Debug)]
 pub enum Input {
-    /// Events, each with the hooks it goes to, in the order they must be
-    /// delivered.
-    Events(Vec<(Item, Vec<Arc<Hook>>)>),
+    /// Events to queue.
+    Events(Batch),
+    /// Events to queue, with where to say once they are written to Redis
+    /// (true) or could not be (false): for callers that may answer their
+    /// sender only when nothing can be lost any more.
+    Durable(Batch, Sender<bool>),
     /// A hook was destroyed: drop its queue.
     HookRemoved(String),
 }

@@ -71,6 +71,9 @@ pub struct Failure {
     pub retry_after: Option<Duration>,
     /// The endpoint answered 410 Gone: it wants no more events.
     pub gone: bool,
+    /// An LRS refused the statement in a way retrying cannot fix (400, 401,
+    /// 403, 404, 413): after a few attempts it is dropped.
+    pub unfixable: bool,
 }
 
 impl Failure {
@@ -80,6 +83,7 @@ impl Failure {
             message,
             retry_after: None,
             gone: false,
+            unfixable: false,
         }
     }
 }
@@ -117,6 +121,23 @@ pub fn classify(
         gone: status == 410,
         ..Failure::new(reason, message)
     })
+}
+
+/// What an LRS's answer means for a statement: 2xx is success; 400, 401,
+/// 403, 404 and 413 cannot be fixed by retrying (after a few attempts the
+/// statement is dropped); anything else is retried as for a callback. The
+/// message quotes the start of the LRS's answer.
+pub fn classify_lrs(status: u16, retry_after: Option<&str>, body: &str) -> Result<(), Failure> {
+    let Err(mut f) = classify(status, retry_after, None) else {
+        return Ok(());
+    };
+    f.gone = false;
+    f.unfixable = matches!(status, 400 | 401 | 403 | 404 | 413);
+    let answer: String = body.chars().filter(|c| !c.is_control()).take(300).collect();
+    if !answer.trim().is_empty() {
+        f.message = format!("{}: {}", f.message, crate::redact::text(answer.trim()));
+    }
+    Err(f)
 }
 
 /// A failure below HTTP (connect, TLS, timeout), from the client's error,
@@ -201,6 +222,22 @@ mod tests {
         let long = "y".repeat(500);
         let f = classify(301, None, Some(&long)).expect_err("301");
         assert!(f.message.len() < 400, "location is cut");
+    }
+
+    #[test]
+    fn an_lrs_refusal_that_retrying_cannot_fix_is_marked_and_quoted() {
+        assert!(classify_lrs(200, None, "[\"id\"]").is_ok());
+        for status in [400, 401, 403, 404, 413] {
+            let f = classify_lrs(status, None, "{\"error\":\"bad verb\"}").expect_err("4xx");
+            assert!(f.unfixable, "{status}");
+            assert!(f.message.contains("bad verb"), "{}", f.message);
+        }
+        let f = classify_lrs(410, None, "").expect_err("410");
+        assert!(!f.gone && !f.unfixable, "an LRS is never gone");
+        let f = classify_lrs(503, Some("2"), "").expect_err("503");
+        assert!(!f.unfixable);
+        assert_eq!(f.retry_after, Some(Duration::from_secs(2)));
+        assert_eq!(f.message, "HTTP 503");
     }
 
     #[test]

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use super::outcome::Failure;
+use super::Target;
 use crate::config::Config;
-use crate::hooks::Hook;
 
 /// A hook failing past its retry schedule is logged at error once, then once
 /// every this many attempts.
@@ -31,9 +31,15 @@ pub enum GiveUp {
     Exhausted,
 }
 
+/// Attempts at a statement an LRS refuses for good before it is dropped.
+pub const UNFIXABLE_ATTEMPTS: usize = 3;
+
 /// What happens after a failed attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
+    /// Drop the event at the head (an LRS refused it for good) and go on
+    /// with the next.
+    DropHead,
     /// Try the same events again after `wait`.
     Retry {
         wait: Duration,
@@ -69,6 +75,9 @@ impl Policy {
         let attempt = attempt.max(1);
         let n = self.intervals.len();
         let exhausted = attempt > n;
+        if failure.unfixable && attempt >= UNFIXABLE_ATTEMPTS {
+            return Decision::DropHead;
+        }
         if !permanent && failure.gone {
             return Decision::GiveUp(GiveUp::Gone);
         }
@@ -98,13 +107,13 @@ impl Policy {
     pub fn notice(
         &self,
         decision: &Decision,
-        hook: &Hook,
+        target: &Target,
         failure: &Failure,
         attempt: usize,
         pending: usize,
     ) -> (log::Level, String) {
         let why = &failure.message;
-        let url = hook.logged_url();
+        let url = target.logged();
         match *decision {
             Decision::Retry { loud: false, .. } => (
                 log::Level::Debug,
@@ -132,9 +141,13 @@ impl Policy {
                 };
                 (
                     log::Level::Error,
-                    format!("removing hook {} ({url}): {because}", hook.id),
+                    format!("removing hook {} ({url}): {because}", target.queue_id()),
                 )
             }
+            Decision::DropHead => (
+                log::Level::Error,
+                format!("{url} refused a statement {attempt} times ({why}); dropping it and going on with the next"),
+            ),
         }
     }
 }
@@ -143,6 +156,7 @@ impl Policy {
 mod tests {
     use super::*;
     use crate::delivery::outcome::classify;
+    use crate::hooks::Hook;
 
     fn ms(v: &[u64]) -> Vec<Duration> {
         v.iter().copied().map(Duration::from_millis).collect()
@@ -263,8 +277,9 @@ mod tests {
     fn failures_are_logged_at_warn_then_error_then_quietly() {
         let p = policy(false);
         let f = http(500);
-        let mut hook = Hook::new("http://h/".into(), None, None, false, false);
-        hook.id = "h1".into();
+        let mut h = Hook::new("http://h/".into(), None, None, false, false);
+        h.id = "h1".into();
+        let hook = Target::Hook(std::sync::Arc::new(h));
         let level = |a: usize| p.notice(&p.decide(a, &f, false), &hook, &f, a, 3).0;
         assert_eq!(level(1), log::Level::Warn);
         assert_eq!(level(3), log::Level::Warn);
@@ -282,6 +297,29 @@ mod tests {
             line,
             "removing hook h1 (http://h/): the endpoint answered 410 Gone"
         );
+    }
+
+    #[test]
+    fn a_statement_an_lrs_refuses_for_good_is_dropped_after_a_few_attempts() {
+        let p = policy(false);
+        let refused = crate::delivery::outcome::classify_lrs(400, None, "").expect_err("400");
+        assert!(matches!(
+            p.decide(1, &refused, true),
+            Decision::Retry { .. }
+        ));
+        assert!(matches!(
+            p.decide(2, &refused, true),
+            Decision::Retry { .. }
+        ));
+        assert_eq!(
+            p.decide(UNFIXABLE_ATTEMPTS, &refused, true),
+            Decision::DropHead
+        );
+        let retried = crate::delivery::outcome::classify_lrs(500, None, "").expect_err("500");
+        assert!(matches!(
+            p.decide(10, &retried, true),
+            Decision::Retry { .. }
+        ));
     }
 
     #[test]

@@ -132,9 +132,9 @@ impl Stall {
     }
 }
 
-/// The log line of a verdict on `hook`.
-pub fn log(hook: &crate::hooks::Hook, v: Verdict) {
-    let url = hook.logged_url();
+/// The log line of a verdict on `target`.
+pub fn log(target: &super::Target, v: Verdict) {
+    let url = target.logged();
     match v {
         Verdict::Probe { pooled } => log::info!(
             "requests to {url} take {} ms each on kept-alive connections while events wait; trying a new connection per request",

@@ -1,4 +1,4 @@
-//! A delivery worker: the job loop. It takes one job (the head of one hook's
+//! A delivery worker: the job loop. It takes one job (the head of one target's
 //! queue), posts it request by request with [`client::post`] and reports how
 //! it went. It never waits for a retry; the scheduler does.
 
@@ -11,8 +11,8 @@ use crossbeam_channel::{Receiver, Sender};
 use super::client;
 use super::outcome::Failure;
 use super::Item;
+use super::Target;
 use crate::config::Config;
-use crate::hooks::Hook;
 
 /// Successes of one job not yet reported are reported once the oldest is
 /// this old: the journal trims a delivered event at most this much later
@@ -55,13 +55,13 @@ impl Acked {
     }
 }
 
-/// Deliver these events to this hook: a lease of the head of its queue.
+/// Deliver these events to this target: a lease of the head of its queue.
 #[derive(Debug)]
 pub struct Job {
-    /// The hook's id, as the scheduler keys its queue.
+    /// The target's queue id, as the scheduler keys its queue.
     pub id: Arc<str>,
-    pub hook: Arc<Hook>,
-    /// The head of the hook's queue, posted in order, `per_post` events a
+    pub target: Target,
+    /// The head of the target's queue, posted in order, `per_post` events a
     /// request, one request at a time.
     pub items: Vec<Item>,
     pub per_post: usize,
@@ -85,6 +85,30 @@ pub struct Done {
     pub result: Result<(), Failure>,
     /// The job is over: the worker is free and the hook's lease ends.
     pub last: bool,
+}
+
+/// A job's requests: up to `per_post` events each, in order, never two
+/// callback domains in one request (a callback body names one).
+struct Chunks<'a> {
+    items: &'a [Item],
+    per_post: usize,
+}
+
+impl<'a> Iterator for Chunks<'a> {
+    type Item = &'a [Item];
+
+    fn next(&mut self) -> Option<&'a [Item]> {
+        let first = self.items.first()?;
+        let n = self
+            .items
+            .iter()
+            .take(self.per_post)
+            .take_while(|i| i.domain == first.domain)
+            .count();
+        let (chunk, rest) = self.items.split_at(n);
+        self.items = rest;
+        Some(chunk)
+    }
 }
 
 /// One worker thread's parts.
@@ -118,7 +142,11 @@ impl Worker {
     /// false when the scheduler is gone.
     fn run_job(&self, job: &Job) -> bool {
         let mut acked = Acked::default();
-        let mut chunks = job.items.chunks(job.per_post.max(1)).peekable();
+        let mut chunks = Chunks {
+            items: &job.items,
+            per_post: job.per_post.max(1),
+        }
+        .peekable();
         while let Some(chunk) = chunks.next() {
             let start = Instant::now();
             let result = self.post(job, chunk);
@@ -169,7 +197,13 @@ impl Worker {
         } else {
             &self.agent
         };
-        client::post(agent, &self.config, &job.hook, items)
+        match &job.target {
+            Target::Hook(hook) => client::post(agent, &self.config, hook, items),
+            Target::Lrs(lrs) => match items.first() {
+                Some(statement) => client::post_statement(agent, lrs, statement),
+                None => Ok(()),
+            },
+        }
     }
 }
 
@@ -250,13 +284,13 @@ mod tests {
             jobs,
             done,
         };
-        let hook = Hook::new(endpoint(ok), None, None, false, false);
+        let hook = crate::hooks::Hook::new(endpoint(ok), None, None, false, false);
         let items = (0..n)
             .map(|i| Event::new(format!("1-{i}"), format!(r#"{{"seq":{i}}}"#)))
             .collect();
         let job = Job {
             id: hook.id.as_str().into(),
-            hook: Arc::new(hook),
+            target: Target::Hook(Arc::new(hook)),
             items,
             per_post: 1,
             cancelled: Arc::new(AtomicBool::new(false)),
@@ -265,6 +299,28 @@ mod tests {
         assert!(worker.run_job(&job), "the scheduler's side is open");
         drop(worker);
         done_rx.iter().collect()
+    }
+
+    #[test]
+    fn a_request_carries_one_domain_and_at_most_per_post_events() {
+        let d = |n: u32, domain: Option<&str>| {
+            crate::delivery::Event::from_domain(format!("e{n}"), "{}", domain.map(Into::into))
+        };
+        let items = vec![
+            d(0, None),
+            d(1, None),
+            d(2, None),
+            d(3, Some("bbb1")),
+            d(4, Some("bbb2")),
+            d(5, Some("bbb2")),
+        ];
+        let sizes: Vec<usize> = Chunks {
+            items: &items,
+            per_post: 2,
+        }
+        .map(<[Item]>::len)
+        .collect();
+        assert_eq!(sizes, [2, 1, 1, 2]);
     }
 
     #[test]

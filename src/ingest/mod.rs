@@ -13,9 +13,9 @@ use serde_json::Value;
 
 use crate::clock::now_ms;
 use crate::config::Config;
-use crate::delivery::{Event, Input, Item};
+use crate::delivery::{Batch, Event, Input, Target};
 use crate::hooks::route::{self, route, Payload, Policy};
-use crate::hooks::{Hook, Hooks};
+use crate::hooks::Hooks;
 use crate::mapping::{self, Change, State};
 use crate::metrics::Metrics;
 use crate::store::Conn;
@@ -201,11 +201,7 @@ impl Ingest {
 
     /// The events of one message, each with the hooks that take it, each
     /// payload encoded once however many hooks share it.
-    fn deliveries(
-        &mut self,
-        msg: &Value,
-        events: &[mapping::Mapped],
-    ) -> Vec<(Item, Vec<Arc<Hook>>)> {
+    fn deliveries(&mut self, msg: &Value, events: &[mapping::Mapped]) -> Batch {
         let refs: Vec<route::Event<'_>> = events
             .iter()
             .map(|e| route::Event {
@@ -218,7 +214,7 @@ impl Ingest {
         Metrics::add(&self.metrics.events_filtered, routes.filtered as u64);
         // Each delivery's payload: the mapped event's index, or the raw
         // message (usize::MAX), in the order routes list them.
-        let mut batch: Vec<(Item, Vec<Arc<Hook>>)> = Vec::new();
+        let mut batch: Batch = Vec::new();
         let mut slots: Vec<(usize, usize)> = Vec::new();
         for (hook, payload) in routes.deliveries {
             let key = match payload {
@@ -240,8 +236,8 @@ impl Ingest {
                     batch.len() - 1
                 }
             };
-            if let Some((_, hooks)) = batch.get_mut(at) {
-                hooks.push(hook);
+            if let Some((_, targets)) = batch.get_mut(at) {
+                targets.push(Target::Hook(hook));
             }
         }
         batch

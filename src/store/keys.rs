@@ -21,6 +21,8 @@
 //! | `bigbluebutton:webhooks:xapi:user:<record>` | HASH | one user's name (`external_user_id` holds the internal user id, as in the reference; plus `internal_meeting_id`) |
 //! | `bigbluebutton:webhooks:xapi:polls` | SET | xAPI poll record ids |
 //! | `bigbluebutton:webhooks:xapi:poll:<record>` | HASH | one poll's question and choices (plus `internal_meeting_id`) |
+//! | `bigbluebutton:webhooks:xapi:queue:<lrs id>` | LIST | the ids of an LRS's undelivered statements, oldest first (payloads in `out:events`; not in the reference) |
+//! | `bigbluebutton:webhooks:xapi:destinations` | HASH | LRS id -> its URL and `Authorization`, encrypted with the server secret, while it has statements queued (not in the reference) |
 //! | `bigbluebutton:webhooks:cluster:relayURLs` | SET | every relay URL base cluster mode has registered (not in the reference) |
 //!
 //! Cluster mode also reads Scalelite's Redis: those keys are in [`scalelite`].
@@ -62,11 +64,12 @@ pub const XAPI_INDEX_SETS: [&str; 3] = [XAPI_MEETINGS, XAPI_USERS, XAPI_POLLS];
 /// The keys startup reads whole, with the type each must have: the sets
 /// that index the records above and the hash of payloads. One of another
 /// type stops startup (see [`super::index_of_wrong_type`]).
-pub const INDEXES: [(&str, &str); 4] = [
+pub const INDEXES: [(&str, &str); 5] = [
     (HOOKS, "set"),
     (MAPPINGS, "set"),
     (USER_MAPS, "set"),
     (EVENTS, "hash"),
+    (XAPI_DESTINATIONS, "hash"),
 ];
 
 /// SET of the relay URL bases cluster mode has registered on pool servers,
@@ -81,6 +84,17 @@ pub fn hook(id: &str) -> String {
 /// The HASH of hook `id`, for an id that is not UTF-8 (as found in a set).
 pub fn hook_bytes(id: &[u8]) -> Vec<u8> {
     [HOOK.as_bytes(), id].concat()
+}
+
+/// Prefix of an LRS's LIST of undelivered xAPI statements, followed by its id.
+const XAPI_QUEUE: &str = "bigbluebutton:webhooks:xapi:queue:";
+/// HASH of the LRS destinations with statements queued: id -> the
+/// destination (URL and `Authorization`), encrypted with the server secret.
+pub const XAPI_DESTINATIONS: &str = "bigbluebutton:webhooks:xapi:destinations";
+
+/// The LIST of LRS `id`'s undelivered statements (their event ids).
+pub fn xapi_queue(id: &str) -> String {
+    format!("{XAPI_QUEUE}{id}")
 }
 
 /// The LIST of hook `id`'s undelivered events.
@@ -169,6 +183,11 @@ mod tests {
         assert_eq!(user_map("u"), "bigbluebutton:webhooks:proc:userMap:u");
         assert_eq!(queue("h"), "bigbluebutton:webhooks:out:queue:h");
         assert_eq!(EVENTS, "bigbluebutton:webhooks:out:events");
+        assert_eq!(xapi_queue("l"), "bigbluebutton:webhooks:xapi:queue:l");
+        assert_eq!(
+            XAPI_DESTINATIONS,
+            "bigbluebutton:webhooks:xapi:destinations"
+        );
         assert_eq!(XAPI_MEETINGS, "bigbluebutton:webhooks:xapi:meetings");
         assert_eq!(xapi_meeting("m"), "bigbluebutton:webhooks:xapi:meeting:m");
         assert_eq!(XAPI_USERS, "bigbluebutton:webhooks:xapi:users");

@@ -1,29 +1,30 @@
 //! Reading the journal back at start, so that memory and Redis hold the
-//! same queues: each hook's list is read whole, its events' payloads looked
+//! same queues: each target's list is read whole, its events' payloads looked
 //! up, and the queue cut where `BBB_WEBHOOKS_MAX_QUEUE` or
 //! `BBB_WEBHOOKS_MAX_QUEUED_BYTES` (both may have been lowered since) says,
 //! dropping the newer events as a full queue does, counted and logged. A
-//! list that lost entries (cut, or unreadable) or that still has entries of
-//! the older layout (`<id>\n<payload>` inline) is rewritten to match, and
-//! payloads no list refers to any more are deleted.
+//! list that lost entries (cut, or unreadable) is rewritten to match, and
+//! payloads no list refers to any more are deleted. Entries inline
+//! (`<id>\n<payload>`) are those of events for one target, and what earlier
+//! versions wrote for every event: both load the same way.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use redis::Commands;
 
-use super::{Item, CHUNK};
+use super::{Item, ListEntry, CHUNK};
 use crate::delivery::ledger::{Ledger, Taken};
-use crate::delivery::Event;
-use crate::hooks::Hook;
+use crate::delivery::Target;
 use crate::store::keys;
 
 /// What [`load`] found.
 #[derive(Debug, Default)]
 pub struct Backlog {
-    /// Each hook's pending events, oldest first, for the hooks that have some.
-    pub queues: Vec<(Arc<Hook>, Vec<Item>)>,
-    /// Events cut because a hook's queue was over its cap.
+    /// Each target's pending events, oldest first, for the targets that
+    /// have some.
+    pub queues: Vec<(Target, Vec<Item>)>,
+    /// Events cut because a target's queue was over its cap.
     pub over_cap: usize,
     /// Events cut because all queues together were over the memory bound.
     pub over_memory: usize,
@@ -33,9 +34,9 @@ pub struct Backlog {
 
 /// A list entry as read.
 enum Entry {
-    /// This layout: the event id; the payload is in the events hash.
+    /// The event id; the payload is in the events hash.
     Id(Arc<str>),
-    /// The older layout: id and payload inline.
+    /// Id and stored value inline.
     Inline(Arc<str>, Box<str>),
 }
 
@@ -49,21 +50,21 @@ fn parse(entry: Vec<u8>) -> Option<Entry> {
     }
 }
 
-/// Reads every hook's queue back (see the module doc), with the ledger of
+/// Reads every target's queue back (see the module doc), with the ledger of
 /// what the kept events cost (at most `max_bytes`), and writes what must
 /// change for Redis to match. Safe to call again after a failure.
 pub fn load(
     c: &mut redis::Connection,
-    hooks: &[Arc<Hook>],
+    targets: &[Target],
     max_queue: usize,
     max_bytes: usize,
 ) -> redis::RedisResult<(Backlog, Ledger)> {
     let mut ledger = Ledger::new(max_bytes);
-    let mut lists: Vec<(&Arc<Hook>, Vec<Option<Entry>>)> = Vec::new();
-    for hook in hooks {
-        let raw: Vec<Vec<u8>> = c.lrange(keys::queue(&hook.id), 0, -1)?;
+    let mut lists: Vec<(&Target, Vec<Option<Entry>>)> = Vec::new();
+    for target in targets {
+        let raw: Vec<Vec<u8>> = c.lrange(target.list_key(), 0, -1)?;
         if !raw.is_empty() {
-            lists.push((hook, raw.into_iter().map(parse).collect()));
+            lists.push((target, raw.into_iter().map(parse).collect()));
         }
     }
     // The payloads of this layout's entries, each looked up once.
@@ -86,33 +87,33 @@ pub fn load(
             .query(c)?;
         for (id, payload) in chunk.iter().zip(payloads) {
             if let Some(p) = payload.and_then(|p| String::from_utf8(p).ok()) {
-                events.insert(id.clone(), Event::new(id.clone(), p));
+                events.insert(id.clone(), super::from_stored(id.clone(), &p));
             }
         }
     }
     let mut backlog = Backlog::default();
-    let mut inline_kept: Vec<Item> = Vec::new();
     let mut pipe = redis::pipe();
     pipe.atomic();
-    for (hook, entries) in lists {
+    // Ids of the kept events whose payload is in the hash.
+    let mut in_hash: HashSet<Arc<str>> = HashSet::new();
+    for (target, entries) in lists {
         let read = entries.len();
         let mut items: Vec<Item> = Vec::with_capacity(read.min(max_queue));
+        let mut kept: Vec<ListEntry> = Vec::with_capacity(read.min(max_queue));
         let mut rewrite = false;
         for entry in entries {
             let item = match entry {
-                Some(Entry::Id(id)) => events.get(&id).cloned(),
-                Some(Entry::Inline(id, payload)) => {
-                    rewrite = true;
+                Some(Entry::Id(id)) => events.get(&id).cloned().map(|i| (i, true)),
+                Some(Entry::Inline(id, value)) => {
                     let item = events
                         .entry(id.clone())
-                        .or_insert_with(|| Event::new(id, payload))
+                        .or_insert_with(|| super::from_stored(id, &value))
                         .clone();
-                    inline_kept.push(item.clone());
-                    Some(item)
+                    Some((item, false))
                 }
                 None => None,
             };
-            let Some(item) = item else {
+            let Some((item, shared)) = item else {
                 backlog.unreadable += 1;
                 rewrite = true;
                 continue;
@@ -122,44 +123,46 @@ pub fn load(
                 rewrite = true;
                 continue;
             }
-            if ledger.take(&item.id, item.payload.len()) == Taken::Full {
+            if ledger.take(&item.id, item.payload.len(), shared) == Taken::Full {
                 backlog.over_memory += 1;
                 rewrite = true;
                 continue;
             }
+            if shared {
+                in_hash.insert(item.id.clone());
+            }
+            kept.push(ListEntry::of(&item, shared));
             items.push(item);
         }
         if rewrite {
-            let key = keys::queue(&hook.id);
+            let key = target.list_key();
             pipe.del(&key).ignore();
-            let ids: Vec<&str> = items.iter().map(|i| &*i.id).collect();
-            for chunk in ids.chunks(CHUNK) {
+            let entries: Vec<String> = kept.iter().map(ListEntry::text).collect();
+            for chunk in entries.chunks(CHUNK) {
                 pipe.rpush(&key, chunk).ignore();
             }
         }
         if !items.is_empty() {
-            backlog.queues.push((hook.clone(), items));
+            backlog.queues.push((target.clone(), items));
         }
     }
-    // Payloads of the older layout that were kept move to the hash; those
-    // no kept entry refers to go.
-    let mut kept: HashSet<&str> = HashSet::new();
-    for (_, items) in &backlog.queues {
-        kept.extend(items.iter().map(|i| &*i.id));
-    }
-    let moved: Vec<(&str, &str)> = inline_kept
-        .iter()
-        .filter(|i| kept.contains(&*i.id))
-        .map(|i| (&*i.id, &*i.payload))
-        .collect();
-    for chunk in moved.chunks(CHUNK) {
-        pipe.hset_multiple(keys::EVENTS, chunk).ignore();
+    // An LRS destination is kept only while it has statements queued.
+    for target in targets {
+        if let Target::Lrs(lrs) = target {
+            if !backlog
+                .queues
+                .iter()
+                .any(|(t, _)| t.queue_id() == target.queue_id())
+            {
+                pipe.hdel(keys::XAPI_DESTINATIONS, &lrs.id).ignore();
+            }
+        }
     }
     let stored: Vec<String> = c.hkeys(keys::EVENTS)?;
     let orphans: Vec<&str> = stored
         .iter()
         .map(String::as_str)
-        .filter(|id| !kept.contains(id))
+        .filter(|id| !in_hash.contains(*id))
         .collect();
     for chunk in orphans.chunks(CHUNK) {
         pipe.hdel(keys::EVENTS, chunk).ignore();

@@ -1,8 +1,10 @@
-//! The delivery journal: every event queued for a hook is kept in Redis
-//! until its endpoint acknowledged it, so a restart or a crash loses none.
-//! Each hook has a LIST of event ids ([`keys::queue`]); each event's payload
-//! is stored once, in a HASH ([`keys::EVENTS`]), however many hooks it is
-//! queued for, and deleted when the last of them is done with it.
+//! The delivery journal: every event queued for a target (a hook or an LRS)
+//! is kept in Redis until its endpoint acknowledged it, so a restart or a
+//! crash loses none. Each target has a LIST of event ids (its
+//! `Target::list_key`); each event's payload is stored once, in a HASH
+//! ([`keys::EVENTS`]), however many targets it is queued for, and deleted
+//! when the last of them is done with it. An LRS's destination is kept
+//! while it has a queue ([`destinations`]).
 //!
 //! A thread of its own writes, so the scheduler never waits for Redis:
 //! whatever was recorded while one write was under way goes out in the next
@@ -12,6 +14,7 @@
 //! deleted again, which stays correct however much of the failed write
 //! Redis applied. [`load`] reads it all back at start.
 
+pub mod destinations;
 pub mod load;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -21,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
 
-use super::Item;
+use super::{Event, Item};
 use crate::metrics::Metrics;
 use crate::store::{keys, Conn};
 
@@ -33,20 +36,69 @@ const RETRY_WRITES_AFTER: Duration = Duration::from_secs(1);
 /// Most values per command in a write.
 const CHUNK: usize = 1000;
 
-/// What the scheduler records.
+/// The value an event has in [`keys::EVENTS`]: its payload, after the
+/// callbacks' domain when it has its own (`d:<domain>\n<payload>`; a payload
+/// is a JSON object, so it never starts with `d:`).
+pub fn stored_value(item: &Item) -> String {
+    match &item.domain {
+        Some(d) => format!("d:{d}\n{}", item.payload),
+        None => item.payload.to_string(),
+    }
+}
+
+/// The event stored under `id` with `value` (see [`stored_value`]).
+pub fn from_stored(id: Arc<str>, value: &str) -> Item {
+    match value.strip_prefix("d:").and_then(|v| v.split_once('\n')) {
+        Some((domain, payload)) => Event::from_domain(id, payload, Some(domain.into())),
+        None => Event::new(id, value),
+    }
+}
+
+/// One entry of a list: an event's id when its payload is in the hash (it
+/// is shared by several lists), or id and payload inline
+/// (`<id>\n<stored value>`) when only this list has it.
+#[derive(Clone, Debug)]
+pub enum ListEntry {
+    Id(Arc<str>),
+    Inline(Item),
+}
+
+impl ListEntry {
+    /// The entry for `item`, as the ledger keeps it.
+    pub fn of(item: &Item, shared: bool) -> ListEntry {
+        if shared {
+            ListEntry::Id(item.id.clone())
+        } else {
+            ListEntry::Inline(item.clone())
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            ListEntry::Id(id) => id.to_string(),
+            ListEntry::Inline(item) => format!("{}\n{}", item.id, stored_value(item)),
+        }
+    }
+}
+
+/// What the scheduler records. Lists are named by their Redis key.
 enum Record {
-    /// A new event: store its payload (its first hook took it).
+    /// A new event: store its payload (its first target took it).
     Store(Item),
-    /// An event's last hook is done with it: delete its payload.
+    /// An event's last target is done with it: delete its payload.
     Drop(Arc<str>),
-    /// An event id at the end of a hook's list.
-    Push(Arc<str>, Arc<str>),
-    /// The first n events of a hook's list were delivered.
+    /// An entry at the end of a list.
+    Push(Arc<str>, ListEntry),
+    /// The first n events of a list were delivered (or dropped).
     Ack(Arc<str>, usize),
-    /// A hook's list goes away.
+    /// A list goes away.
     Remove(Arc<str>),
-    /// A hook's whole list, answering a [`Journal::wanted`] request.
-    Snapshot(Arc<str>, Vec<Arc<str>>),
+    /// A whole list, answering a [`Journal::wanted`] request.
+    Snapshot(Arc<str>, Vec<ListEntry>),
+    /// An LRS destination (id, encrypted) is kept, or (`None`) no more.
+    Destination(String, Option<String>),
+    /// Say whether everything recorded before this is written.
+    Notify(crossbeam_channel::Sender<bool>),
 }
 
 /// The scheduler's side of the journal.
@@ -75,6 +127,8 @@ impl Journal {
             mirrors: HashMap::new(),
             stores: HashMap::new(),
             drops: HashSet::new(),
+            destinations: HashMap::new(),
+            notify: Vec::new(),
             down: false,
             retry_at: None,
             metrics,
@@ -102,7 +156,19 @@ impl Journal {
         }
     }
 
-    /// A new event, queued for its first hook: its payload is stored.
+    /// An LRS destination with statements queued, `encoded` by
+    /// [`destinations::encode`], is kept; with `None`, no more.
+    pub fn destination(&mut self, id: &str, encoded: Option<String>) {
+        self.turn.push(Record::Destination(id.to_owned(), encoded));
+    }
+
+    /// `tx` hears `true` once everything recorded so far is written to
+    /// Redis, or `false` if the write failed (it is tried again later).
+    pub fn notify(&mut self, tx: crossbeam_channel::Sender<bool>) {
+        self.turn.push(Record::Notify(tx));
+    }
+
+    /// A new event, queued for its first target: its payload is stored.
     pub fn store(&mut self, item: &Item) {
         self.turn.push(Record::Store(item.clone()));
     }
@@ -112,33 +178,34 @@ impl Journal {
         self.turn.push(Record::Drop(id.clone()));
     }
 
-    /// Event `item` at the end of `hook`'s list.
-    pub fn push(&mut self, hook: &Arc<str>, item: &Item) {
-        self.turn.push(Record::Push(hook.clone(), item.id.clone()));
+    /// Event `item` at the end of list `list`; `shared`: its payload is in
+    /// the hash (see [`ListEntry`]).
+    pub fn push(&mut self, list: &Arc<str>, item: &Item, shared: bool) {
+        self.turn
+            .push(Record::Push(list.clone(), ListEntry::of(item, shared)));
     }
 
-    /// The first `count` events of `hook` were delivered.
-    pub fn ack(&mut self, hook: &Arc<str>, count: usize) {
+    /// The first `count` events of list `list` were delivered.
+    pub fn ack(&mut self, list: &Arc<str>, count: usize) {
         if count > 0 {
-            self.turn.push(Record::Ack(hook.clone(), count));
+            self.turn.push(Record::Ack(list.clone(), count));
         }
     }
 
-    /// `hook`'s list goes away.
-    pub fn remove(&mut self, hook: &Arc<str>) {
-        self.turn.push(Record::Remove(hook.clone()));
+    /// List `list` goes away.
+    pub fn remove(&mut self, list: &Arc<str>) {
+        self.turn.push(Record::Remove(list.clone()));
     }
 
-    /// Hooks whose whole list the writer needs (after a failed write); the
+    /// Lists whose whole content the writer needs (after a failed write); the
     /// scheduler answers each with [`Journal::snapshot`].
     pub fn wanted(&self) -> &Receiver<Arc<str>> {
         &self.wanted
     }
 
-    /// The whole queue of `hook` as it is now (empty if it has none).
-    pub fn snapshot<'a>(&mut self, hook: &Arc<str>, items: impl Iterator<Item = &'a Item>) {
-        let ids = items.map(|i| i.id.clone()).collect();
-        self.turn.push(Record::Snapshot(hook.clone(), ids));
+    /// The whole list `list` as it is now (empty if it has none).
+    pub fn snapshot(&mut self, list: &Arc<str>, entries: Vec<ListEntry>) {
+        self.turn.push(Record::Snapshot(list.clone(), entries));
     }
 
     /// Lets the writer write what it has (one more try if Redis is away)
@@ -158,7 +225,7 @@ impl Journal {
 struct HookOps {
     /// The list is deleted first (the hook was removed).
     removed: bool,
-    pushes: Vec<Arc<str>>,
+    pushes: Vec<ListEntry>,
     acks: usize,
 }
 
@@ -167,7 +234,7 @@ enum Mirror {
     /// Its snapshot has been asked for; records until then are in it.
     Waiting,
     /// The whole list, kept up to date until it is written.
-    Ready(VecDeque<Arc<str>>),
+    Ready(VecDeque<ListEntry>),
 }
 
 struct Writer {
@@ -181,6 +248,10 @@ struct Writer {
     /// Payloads to store and to delete, kept until a write succeeds.
     stores: HashMap<Arc<str>, Item>,
     drops: HashSet<Arc<str>>,
+    /// LRS destinations to store (`Some`) or delete, kept until written.
+    destinations: HashMap<String, Option<String>>,
+    /// Callers to tell how the next write went.
+    notify: Vec<crossbeam_channel::Sender<bool>>,
     down: bool,
     retry_at: Option<Instant>,
     metrics: Arc<Metrics>,
@@ -232,6 +303,10 @@ impl Writer {
             Record::Drop(id) => {
                 self.drops.insert(id);
             }
+            Record::Destination(id, encoded) => {
+                self.destinations.insert(id, encoded);
+            }
+            Record::Notify(tx) => self.notify.push(tx),
             Record::Push(h, id) => match self.mirrors.get_mut(&h) {
                 Some(Mirror::Waiting) => {}
                 Some(Mirror::Ready(list)) => list.push_back(id),
@@ -274,45 +349,51 @@ impl Writer {
             && ready.is_empty()
             && self.stores.is_empty()
             && self.drops.is_empty()
+            && self.destinations.is_empty()
         {
             return None;
         }
         let mut pipe = redis::pipe();
         pipe.atomic();
         // A payload stored and deleted before it was written needs neither.
-        let stores: Vec<(&str, &str)> = self
+        let stores: Vec<(&str, String)> = self
             .stores
             .values()
             .filter(|i| !self.drops.contains(&i.id))
-            .map(|i| (&*i.id, &*i.payload))
+            .map(|i| (&*i.id, stored_value(i)))
             .collect();
         for chunk in stores.chunks(CHUNK) {
             pipe.hset_multiple(keys::EVENTS, chunk).ignore();
         }
-        for (hook, op) in &self.batch {
-            let key = keys::queue(hook);
+        for (id, encoded) in &self.destinations {
+            match encoded {
+                Some(text) => pipe.hset(keys::XAPI_DESTINATIONS, id, text).ignore(),
+                None => pipe.hdel(keys::XAPI_DESTINATIONS, id).ignore(),
+            };
+        }
+        for (key, op) in &self.batch {
+            let key: &str = key;
             if op.removed {
-                pipe.del(&key).ignore();
+                pipe.del(key).ignore();
             }
             for chunk in op.pushes.chunks(CHUNK) {
-                let ids: Vec<&str> = chunk.iter().map(|i| &**i).collect();
-                pipe.rpush(&key, ids).ignore();
+                let entries: Vec<String> = chunk.iter().map(ListEntry::text).collect();
+                pipe.rpush(key, entries).ignore();
             }
             if op.acks > 0 {
-                pipe.ltrim(&key, op.acks as isize, -1).ignore();
+                pipe.ltrim(key, op.acks as isize, -1).ignore();
             }
         }
         let mut rewritten = Vec::with_capacity(ready.len());
-        for hook in ready {
-            if let Some(Mirror::Ready(list)) = self.mirrors.get(hook) {
-                let key = keys::queue(hook);
-                pipe.del(&key).ignore();
-                let ids: Vec<&str> = list.iter().map(|i| &**i).collect();
-                for chunk in ids.chunks(CHUNK) {
-                    pipe.rpush(&key, chunk).ignore();
+        for key in ready {
+            if let Some(Mirror::Ready(list)) = self.mirrors.get(key) {
+                pipe.del(&**key).ignore();
+                let entries: Vec<String> = list.iter().map(ListEntry::text).collect();
+                for chunk in entries.chunks(CHUNK) {
+                    pipe.rpush(&**key, chunk).ignore();
                 }
             }
-            rewritten.push(hook.clone());
+            rewritten.push(key.clone());
         }
         let drops: Vec<&str> = self.drops.iter().map(|i| &**i).collect();
         for chunk in drops.chunks(CHUNK) {
@@ -323,8 +404,12 @@ impl Writer {
 
     fn write(&mut self) {
         let Some((pipe, rewritten)) = self.pipeline() else {
+            for tx in self.notify.drain(..) {
+                let _ = tx.send(true);
+            }
             return;
         };
+        let notify = std::mem::take(&mut self.notify);
         let result = self.conn.run(|c| pipe.query::<()>(c));
         let batch = std::mem::take(&mut self.batch);
         self.index.clear();
@@ -335,6 +420,10 @@ impl Writer {
                 }
                 self.stores.clear();
                 self.drops.clear();
+                self.destinations.clear();
+                for tx in notify {
+                    let _ = tx.send(true);
+                }
                 if self.down {
                     log::info!("delivery queues are written to Redis again");
                     self.down = false;
@@ -343,6 +432,9 @@ impl Writer {
             }
             Err(e) => {
                 Metrics::add(&self.metrics.queue_write_errors, 1);
+                for tx in notify {
+                    let _ = tx.send(false);
+                }
                 if !self.down {
                     log::warn!("cannot write delivery queues to Redis, keeping them in memory until it is back: {e}");
                     self.down = true;

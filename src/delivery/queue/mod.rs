@@ -174,9 +174,19 @@ impl Queue {
                 self.retry_at = Some(at);
                 Some(at)
             }
-            Decision::GiveUp(_) => None,
+            Decision::GiveUp(_) | Decision::DropHead => None,
         };
         (decision, at)
+    }
+
+    /// Drops the event at the head (the destination refused it for good):
+    /// the next one is ready at once, with a new failure streak.
+    pub fn drop_head(&mut self) -> Option<Item> {
+        self.leased = 0;
+        self.failures = 0;
+        self.retry_at = None;
+        self.dropped += 1;
+        self.items.pop_front()
     }
 
     /// Waits until `at` before the next lease without counting a failure

@@ -210,3 +210,17 @@ fn taking_all_empties_the_queue_and_ends_the_lease() {
     assert_eq!(ids(&q.take_all()), ["e-0", "e-1", "e-2"]);
     assert!(q.is_idle());
 }
+
+#[test]
+fn dropping_the_head_goes_on_with_the_next_event_at_once() {
+    let mut q = queue(3);
+    q.lease(1);
+    let refused = crate::delivery::outcome::classify_lrs(400, None, "").expect_err("400");
+    let (_, at) = q.fail(&refused, &policy(), true, Instant::now());
+    assert!(at.is_some());
+    let dropped = q.drop_head().expect("the head");
+    assert_eq!(&*dropped.id, "e-0");
+    assert_eq!(q.failures(), 0);
+    assert_eq!(ids(&q.lease(10).expect("ready at once")), ["e-1", "e-2"]);
+    assert_eq!(q.status(3).dropped, 1);
+}

@@ -2,17 +2,18 @@
 //! by delivery: events routed by ingest or the relay, the backlog read at
 //! start, and the queues of removed hooks, each checked against the queue
 //! cap and the [`Ledger`](super::Ledger) of all queues' memory and
-//! journalled (payload once, then an id per hook).
+//! journalled (inline for one target, else the payload once in the hash
+//! and an id per target).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::{Entry, Scheduler};
+use crate::delivery::journal::destinations;
 use crate::delivery::journal::load::Backlog;
 use crate::delivery::ledger::Taken;
 use crate::delivery::queue::{Pushed, Queue};
-use crate::delivery::{Input, Item};
-use crate::hooks::Hook;
+use crate::delivery::{Batch, Input, Item, Lrs, Target};
 use crate::metrics::Metrics;
 
 impl Scheduler {
@@ -20,8 +21,11 @@ impl Scheduler {
     /// ledger already), and says what loading cut.
     pub fn take_up(&mut self, backlog: Backlog) {
         let total: usize = backlog.queues.iter().map(|(_, items)| items.len()).sum();
-        for (hook, items) in backlog.queues {
-            let e = Entry::new(hook, Queue::with_items(items));
+        for (target, items) in backlog.queues {
+            if let Target::Lrs(lrs) = &target {
+                self.described.insert(lrs.id.clone());
+            }
+            let e = Entry::new(target, Queue::with_items(items));
             let id = e.id.clone();
             self.entries.insert(id.clone(), e);
             self.changed.insert(id.clone());
@@ -64,16 +68,23 @@ impl Scheduler {
 
     pub(super) fn on_input(&mut self, input: Input) {
         match input {
-            Input::Events(events) => {
-                for (item, hooks) in events {
-                    for hook in hooks {
-                        self.enqueue(hook, &item);
-                    }
-                }
-                self.publish_memory();
+            Input::Events(events) => self.enqueue_all(events),
+            Input::Durable(events, written) => {
+                self.enqueue_all(events);
+                self.journal.notify(written);
             }
             Input::HookRemoved(id) => self.forget(&id),
         }
+    }
+
+    fn enqueue_all(&mut self, events: Batch) {
+        for (item, targets) in events {
+            let shared = targets.len() > 1;
+            for target in targets {
+                self.enqueue(target, &item, shared);
+            }
+        }
+        self.publish_memory();
     }
 
     /// Drops a removed hook's queue: its job ends after the request under
@@ -81,7 +92,7 @@ impl Scheduler {
     pub(super) fn forget(&mut self, id: &str) {
         if let Some(mut e) = self.entries.remove(id) {
             e.cancel.store(true, Ordering::Relaxed);
-            self.journal.remove(&e.id);
+            self.journal.remove(&e.list);
             let items = e.queue.take_all();
             self.release(&items);
             self.changed.insert(e.id);
@@ -104,22 +115,29 @@ impl Scheduler {
         self.publish_memory();
     }
 
-    fn enqueue(&mut self, hook: Arc<Hook>, item: &Item) {
-        if !self.entries.contains_key(hook.id.as_str()) {
-            // The hook may have been destroyed after ingest matched it.
-            if self.hooks.read().get(&hook.id).is_none() {
-                return;
+    /// Queues `item` for `target`; `shared`: it goes to other targets too.
+    fn enqueue(&mut self, target: Target, item: &Item, shared: bool) {
+        let qid = target.queue_id();
+        if !self.entries.contains_key(&qid) {
+            match &target {
+                // The hook may have been destroyed after ingest matched it.
+                Target::Hook(h) => {
+                    if self.hooks.read().get(&h.id).is_none() {
+                        return;
+                    }
+                }
+                Target::Lrs(lrs) => self.describe(lrs),
             }
-            let e = Entry::new(hook.clone(), Queue::default());
+            let e = Entry::new(target, Queue::default());
             self.entries.insert(e.id.clone(), e);
         }
-        let Some(e) = self.entries.get_mut(hook.id.as_str()) else {
+        let Some(e) = self.entries.get_mut(&qid) else {
             return;
         };
         self.changed.insert(e.id.clone());
         let cap = self.config.max_queue;
         if !e.queue.is_full(cap) {
-            match self.ledger.take(&item.id, item.payload.len()) {
+            match self.ledger.take(&item.id, item.payload.len(), shared) {
                 Taken::Full => {
                     e.queue.refuse();
                     Metrics::add(&self.metrics.events_dropped_memory_full, 1);
@@ -132,28 +150,42 @@ impl Scheduler {
                     }
                     return;
                 }
-                Taken::First => self.journal.store(item),
-                Taken::Again => {}
+                Taken::First if shared => self.journal.store(item),
+                Taken::First | Taken::Again => {}
             }
         }
         match e.queue.push(item.clone(), cap) {
             Pushed::Queued => {
-                self.journal.push(&e.id, item);
+                self.journal
+                    .push(&e.list, item, self.ledger.is_shared(&item.id));
                 Metrics::add(&self.metrics.events_queued, 1);
-                let id = e.id.clone();
-                self.mark_ready(&id);
+                self.mark_ready(&qid);
             }
             Pushed::Dropped { first } => {
                 Metrics::add(&self.metrics.events_dropped_queue_full, 1);
                 if first {
                     log::error!(
-                        "queue of hook {} ({}) is full with {} events; newer events are dropped until it drains",
-                        e.id,
-                        e.hook.logged_url(),
+                        "queue of {} is full with {} events; newer events are dropped until it drains",
+                        e.target.logged(),
                         e.queue.len()
                     );
                 }
             }
+        }
+    }
+
+    /// Keeps an LRS destination in Redis (once per process), so its queue
+    /// can be delivered after a restart.
+    fn describe(&mut self, lrs: &Arc<Lrs>) {
+        if self.described.contains(&lrs.id) {
+            return;
+        }
+        match destinations::encode(lrs, &self.config.secret) {
+            Ok(text) => {
+                self.journal.destination(&lrs.id, Some(text));
+                self.described.insert(lrs.id.clone());
+            }
+            Err(e) => log::error!("cannot encrypt LRS destination {}: {e}", lrs.id),
         }
     }
 

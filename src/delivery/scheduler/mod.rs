@@ -1,10 +1,12 @@
-//! The scheduler thread: the only one that touches the queues. It moves
-//! messages and keeps time: events in from ingest and the API ([`intake`]),
-//! leases out to idle workers (at most one per hook), results back, retry
-//! timers, and every change to the journal. What each event means for a
+//! The scheduler thread: the only one that touches the queues, one per
+//! target (a hook or an LRS). It moves messages and keeps time: events in
+//! from ingest, the API and the relay ([`intake`]), leases out to idle
+//! workers (at most one per target), results back, retry timers, and every
+//! change to the journal. What each event means for a
 //! queue is decided by [`Queue`], the [`retry::Policy`] and the [`Ledger`].
 
 mod intake;
+mod results;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
@@ -14,17 +16,16 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{never, select, Receiver, Sender};
 
-use super::journal::Journal;
+use super::journal::{Journal, ListEntry};
 use super::ledger::Ledger;
-use super::outcome::Failure;
 use super::queue::Queue;
-use super::retry::{self, Decision};
-use super::stall::{self, Stall};
+use super::retry;
+use super::stall::Stall;
 use super::worker::{Done, Job};
-use super::{Input, StatusMap};
+use super::{Input, StatusMap, Target};
 use crate::config::Config;
 use crate::error::Result;
-use crate::hooks::{Hook, Hooks};
+use crate::hooks::Hooks;
 use crate::locks;
 use crate::metrics::Metrics;
 use crate::store::Conn;
@@ -41,11 +42,13 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 /// Of a stop's time, what is kept for the journal's last write.
 const JOURNAL_RESERVE: Duration = Duration::from_secs(2);
 
-/// A hook with something pending.
+/// A target with something pending.
 struct Entry {
-    /// The hook's id, shared with the journal's records.
+    /// The queue's id (`Target::queue_id`).
     id: Arc<str>,
-    hook: Arc<Hook>,
+    /// The queue's Redis list, as the journal's records name it.
+    list: Arc<str>,
+    target: Target,
     queue: Queue,
     /// Ends the current job early when the hook is removed.
     cancel: Arc<AtomicBool>,
@@ -56,10 +59,11 @@ struct Entry {
 }
 
 impl Entry {
-    fn new(hook: Arc<Hook>, queue: Queue) -> Entry {
+    fn new(target: Target, queue: Queue) -> Entry {
         Entry {
-            id: hook.id.as_str().into(),
-            hook,
+            id: target.queue_id(),
+            list: target.list_key().into(),
+            target,
             queue,
             cancel: Arc::new(AtomicBool::new(false)),
             in_ready: false,
@@ -80,6 +84,8 @@ pub struct Scheduler {
     timers: BinaryHeap<Reverse<(Instant, Arc<str>)>>,
     /// What the queues hold together, against the memory bound.
     ledger: Ledger,
+    /// LRS destinations recorded in Redis by this process.
+    described: HashSet<String>,
     /// The memory bound was hit and the queues have not drained below half
     /// of it since (for logging once).
     memory_full: bool,
@@ -119,6 +125,7 @@ impl Scheduler {
             ready: VecDeque::new(),
             timers: BinaryHeap::new(),
             ledger,
+            described: HashSet::new(),
             memory_full: false,
             journal,
             conn,
@@ -205,10 +212,20 @@ impl Scheduler {
         self.config.delivery_workers - self.idle_workers
     }
 
-    /// Sends the journal the whole queue of `hook`, which it asked for.
-    fn snapshot(&mut self, hook: &Arc<str>) {
-        let items = self.entries.get(hook).map(|e| e.queue.items());
-        self.journal.snapshot(hook, items.into_iter().flatten());
+    /// Sends the journal the whole of `list`, which it asked for.
+    fn snapshot(&mut self, list: &Arc<str>) {
+        let entries = self
+            .entries
+            .values()
+            .find(|e| &e.list == list)
+            .map(|e| {
+                e.queue
+                    .items()
+                    .map(|i| ListEntry::of(i, self.ledger.is_shared(&i.id)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.journal.snapshot(list, entries);
     }
 
     fn next_wake(&self, deadline: Option<Instant>) -> Instant {
@@ -242,14 +259,15 @@ impl Scheduler {
             e.in_ready = false;
             // A lease of up to LEASE requests: the worker posts them one
             // after the other without coming back here in between.
-            let Some(items) = e.queue.lease(self.config.multi_event * LEASE) else {
+            let per_post = e.target.per_post(self.config.multi_event);
+            let Some(items) = e.queue.lease(per_post * LEASE) else {
                 continue;
             };
             let job = Job {
                 id: e.id.clone(),
-                hook: e.hook.clone(),
+                target: e.target.clone(),
                 items,
-                per_post: self.config.multi_event,
+                per_post: e.target.per_post(self.config.multi_event),
                 cancelled: e.cancel.clone(),
                 fresh: e.stall.fresh(),
             };
@@ -257,97 +275,6 @@ impl Scheduler {
                 return;
             }
             self.idle_workers -= 1;
-        }
-    }
-
-    fn on_done(&mut self, done: Done) {
-        if done.last {
-            self.idle_workers += 1;
-        }
-        let id = done.hook_id;
-        let Some(e) = self.entries.get_mut(&id) else {
-            return;
-        };
-        self.changed.insert(id.clone());
-        match done.result {
-            Ok(()) => {
-                let acked = e.queue.ack(done.count, self.config.max_queue);
-                if done.last {
-                    e.queue.end_lease();
-                }
-                self.journal.ack(&e.id, acked.delivered);
-                let delivered = acked.items.len();
-                let per_request =
-                    done.elapsed / u32::try_from(done.requests.max(1)).unwrap_or(u32::MAX);
-                let waiting = e.queue.len().saturating_sub(e.queue.leased());
-                if let Some(v) = e.stall.observe(per_request, done.requests, waiting) {
-                    stall::log(&e.hook, v);
-                }
-                let idle = e.queue.is_idle();
-                Metrics::add(&self.metrics.deliveries_succeeded, done.requests as u64);
-                Metrics::add(&self.metrics.events_delivered, delivered as u64);
-                if acked.recovered_after > 0 {
-                    log::info!(
-                        "callback to {} works again after {} failed attempts",
-                        e.hook.logged_url(),
-                        acked.recovered_after
-                    );
-                }
-                if idle {
-                    self.entries.remove(&id);
-                } else {
-                    self.mark_ready(&id);
-                }
-                self.release(&acked.items);
-            }
-            Err(f) => self.on_failure(&id, f),
-        }
-    }
-
-    fn on_failure(&mut self, id: &str, f: Failure) {
-        if let Some(c) = self.metrics.deliveries_failed.get(f.reason.index()) {
-            Metrics::add(c, 1);
-        }
-        let Some(e) = self.entries.get_mut(id) else {
-            return;
-        };
-        let (decision, at) = e
-            .queue
-            .fail(&f, &self.policy, e.hook.permanent, Instant::now());
-        let (level, line) =
-            self.policy
-                .notice(&decision, &e.hook, &f, e.queue.failures(), e.queue.len());
-        log::log!(level, "{line}");
-        if let Decision::GiveUp(_) = decision {
-            self.remove_hook(id);
-            return;
-        }
-        Metrics::add(&self.metrics.deliveries_retried, 1);
-        if let Some(at) = at {
-            self.timers.push(Reverse((at, e.id.clone())));
-        }
-    }
-
-    /// Gives a hook up: removes it through the registry (Redis, then
-    /// memory), then drops its queue. If Redis refuses, the hook stays and
-    /// is retried on its schedule; the next failure tries again.
-    fn remove_hook(&mut self, id: &str) {
-        match self.hooks.remove(&mut self.conn, id) {
-            Ok(removed) => {
-                self.forget(id);
-                if removed.is_some() {
-                    Metrics::add(&self.metrics.hooks_removed_on_failure, 1);
-                }
-            }
-            Err(err) => {
-                log::error!("cannot remove hook {id} from Redis, keeping it for now: {err}");
-                let wait = self.policy.intervals.last().copied().unwrap_or_default();
-                let at = Instant::now() + wait;
-                if let Some(e) = self.entries.get_mut(id) {
-                    e.queue.defer(at);
-                    self.timers.push(Reverse((at, e.id.clone())));
-                }
-            }
         }
     }
 
