@@ -7,8 +7,6 @@
 pub mod keys;
 pub mod mapping;
 pub mod xapi;
-#[cfg(test)]
-mod xapi_tests;
 
 use std::time::Duration;
 
