@@ -215,3 +215,68 @@ fn a_statement_refused_for_good_is_dropped_after_three_attempts_and_the_next_go(
     assert!(dropped.ends_with(" 1"), "{metrics}");
     lrs.assert_quiet(std::time::Duration::from_millis(300));
 }
+
+/// A figure, not a check run by default: statements per second from
+/// published events to a local LRS that answers at once, meetings of 100
+/// users joining, every statement checked in order.
+/// `cargo test --release --test xapi_delivery -- --ignored --nocapture`
+/// (`XAPI_STATEMENTS=<n>`, default 20000, rounded to whole meetings).
+#[test]
+#[ignore]
+fn statements_per_second_to_a_local_lrs() {
+    const USERS: u64 = 100;
+    let n: u64 = std::env::var("XAPI_STATEMENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let meetings = (n / (USERS + 1)).max(1);
+    let redis = Redis::start();
+    let lrs = HttpReceiver::start();
+    let svc = Service::launch(&redis)
+        .xapi(Some(&lrs.url("/")))
+        .env("BBB_WEBHOOKS_LOG_LEVEL", "info")
+        .env("BBB_WEBHOOKS_MAX_QUEUE", "1000000")
+        .start();
+    let mut conn = redis.conn();
+    let start = std::time::Instant::now();
+    for m in 0..meetings {
+        let ids = json!({"internal-meeting-id": format!("int-{m}"), "external-meeting-id": format!("m{m}")});
+        let mut created = ids.clone();
+        created["create-time"] = json!(1_698_771_157_700_u64);
+        let events = std::iter::once(ev("meeting-created", json!({"meeting": created}), 1)).chain(
+            (1..=USERS).map(|u| {
+                let user =
+                    json!({"internal-user-id": format!("u{u}"), "name": format!("User {u}")});
+                ev(
+                    "user-joined",
+                    json!({"meeting": ids, "user": user}),
+                    1_000 + u,
+                )
+            }),
+        );
+        for event in events {
+            let heard: i64 = redis::cmd("PUBLISH")
+                .arg(CHANNEL)
+                .arg(event)
+                .query(&mut conn)
+                .expect("PUBLISH");
+            assert_eq!(heard, 1);
+        }
+    }
+    let published = start.elapsed();
+    let total = meetings * (USERS + 1);
+    for _ in 0..meetings {
+        assert_eq!(actor(&lrs.next()), "<unknown>");
+        for u in 1..=USERS {
+            assert_eq!(actor(&lrs.next()), format!("User {u}"));
+        }
+    }
+    let all = start.elapsed();
+    println!(
+        "{total} statements ({meetings} meetings of {USERS} users joining): published in {:.2} s, all at the LRS after {:.2} s: {:.0} statements/s, peak RSS {} kB",
+        published.as_secs_f64(),
+        all.as_secs_f64(),
+        total as f64 / all.as_secs_f64(),
+        svc.peak_rss_kb()
+    );
+}
