@@ -6,12 +6,9 @@
 use std::collections::HashMap;
 
 use super::{counter, gauge, Sample};
-use crate::delivery::HookStatus;
+use crate::delivery::{HookStatus, Target};
 use crate::metrics::{LrsCounts, Metrics};
 use crate::xapi::Skip;
-
-/// The prefix of an LRS's queue id in the delivery statuses.
-const LRS_QUEUE: &str = "lrs:";
 
 /// Appends the xAPI families to `out`.
 pub(super) fn render(out: &mut String, m: &Metrics, status: &HashMap<String, HookStatus>) {
@@ -62,7 +59,7 @@ pub(super) fn render(out: &mut String, m: &Metrics, status: &HashMap<String, Hoo
     );
     let mut pending: Vec<(&str, u64)> = status
         .iter()
-        .filter_map(|(id, s)| Some((id.strip_prefix(LRS_QUEUE)?, s.pending as u64)))
+        .filter_map(|(id, s)| Some((Target::lrs_id(id)?, s.pending as u64)))
         .collect();
     pending.sort_unstable();
     let pending: Vec<Sample<'_>> = pending
@@ -80,7 +77,6 @@ pub(super) fn render(out: &mut String, m: &Metrics, status: &HashMap<String, Hoo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::delivery::Target;
 
     #[test]
     fn lrs_queues_are_xapi_s_not_hooks() {
@@ -99,7 +95,6 @@ mod tests {
         };
         status.insert("lrs:ab12".to_owned(), queued(4, true));
         status.insert("h1".to_owned(), queued(1, false));
-        assert!(Target::is_lrs_queue("lrs:ab12"));
         let text = super::super::render(&m, &crate::http::Stats::default(), 1, &status);
         for line in [
             "bbb_webhooks_xapi_statements_total 3",

@@ -1,8 +1,9 @@
 //! Ingest: one thread subscribed to BBB's Redis channels. Each message is
 //! parsed, mapped (a pure function of message and state), routed to the hooks
-//! that take it ([`route`]) and handed to delivery, one message at a time, so
-//! events keep their order. When Redis goes away it retries with backoff, logging once per
-//! outage, and subscribes again. It does not send anything itself.
+//! that take it ([`route`]), with xAPI on turned into statements ([`xapi`]),
+//! and handed to delivery, one message at a time, so events keep their order.
+//! When Redis goes away it retries with backoff, logging once per outage, and
+//! subscribes again. It does not send anything itself.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

@@ -36,6 +36,12 @@ pub fn settings(config: &Config) -> Option<XapiSettings> {
     if let Some(why) = fallback {
         log::warn!("xAPI registration dates: {why}");
     }
+    let basic = x.lrs_username.is_some() && x.lrs_password.is_some();
+    if x.lrs_url.is_some() && x.lrs_token.is_none() && !basic {
+        log::warn!(
+            "BBB_WEBHOOKS_XAPI_LRS_URL is set without BBB_WEBHOOKS_XAPI_LRS_TOKEN, or both BBB_WEBHOOKS_XAPI_LRS_USERNAME and BBB_WEBHOOKS_XAPI_LRS_PASSWORD: the missing parts are sent as undefined, as the reference sends them, and an LRS that refuses them (401) has each statement dropped after 3 attempts"
+        );
+    }
     match x.lrs_shown() {
         Some(lrs) => log::info!(
             "xAPI statements on: to {lrs}, or to the LRS a meeting's secret-lrs-payload names"
