@@ -8,11 +8,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::delivery::outcome::Reason;
-use crate::delivery::{HookStatus, StatusMap};
+use crate::delivery::{HookStatus, StatusMap, Target};
 use crate::hooks::Hooks;
 use crate::http;
 use crate::locks;
 use crate::metrics::Metrics;
+
+mod xapi;
 
 /// Content type of the text exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -182,15 +184,16 @@ pub fn render(
         "Registered hooks.",
         &[(None, hooks as u64)],
     );
-    let failing = status.values().filter(|s| s.failing).count();
+    // The statuses of LRS queues (`lrs:<id>`) are xAPI's, rendered below.
+    let hooks_only = || status.iter().filter(|(id, _)| !Target::is_lrs_queue(id));
+    let failing = hooks_only().filter(|(_, s)| s.failing).count();
     gauge(
         &mut out,
         "hooks_failing",
         "Hooks whose retry schedule is exhausted and whose endpoint still fails.",
         &[(None, failing as u64)],
     );
-    let mut pending: Vec<(&str, u64)> = status
-        .iter()
+    let mut pending: Vec<(&str, u64)> = hooks_only()
         .map(|(id, s)| (id.as_str(), s.pending as u64))
         .collect();
     pending.sort_unstable();
@@ -234,6 +237,7 @@ pub fn render(
         "1 while the Redis subscription is up.",
         &[(None, u64::from(m.redis_subscribed.load(Ordering::Relaxed)))],
     );
+    xapi::render(&mut out, m, status);
     out
 }
 

@@ -1,7 +1,9 @@
 //! Counters and gauges the threads update and the logs, tests and the metrics
 //! endpoint read. Plain atomics: no locks on hot paths.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 
 /// The service's counters. Each is a running total since start unless noted.
 #[derive(Debug, Default)]
@@ -58,6 +60,25 @@ pub struct Metrics {
     pub meetings: AtomicU64,
     /// Users in the mapping state (gauge, published by ingest).
     pub users: AtomicU64,
+    /// xAPI statements built and handed to delivery.
+    pub xapi_statements: AtomicU64,
+    /// Mapped events that gave no xAPI statement, by why, in the order of
+    /// `xapi::Skip::REASONS`.
+    pub xapi_skipped: [AtomicU64; 10],
+    /// What each LRS (by destination id) did with its statements. Behind a
+    /// lock taken once per LRS answer, never on the callbacks' path.
+    pub xapi_lrs: Mutex<BTreeMap<String, LrsCounts>>,
+}
+
+/// One LRS's statement counts since start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LrsCounts {
+    /// Statements the LRS took (2xx).
+    pub delivered: u64,
+    /// Attempts that failed (each retry counted).
+    pub failed: u64,
+    /// Statements it refused for good (400, 401, 403, 404, 413), dropped.
+    pub dropped: u64,
 }
 
 impl Metrics {
@@ -74,5 +95,14 @@ impl Metrics {
     /// Reads a counter.
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+
+    /// Updates the counts of LRS `id`.
+    pub fn lrs(&self, id: &str, f: impl FnOnce(&mut LrsCounts)) {
+        let mut counts = crate::locks::lock(&self.xapi_lrs);
+        match counts.get_mut(id) {
+            Some(c) => f(c),
+            None => f(counts.entry(id.to_owned()).or_default()),
+        }
     }
 }

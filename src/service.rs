@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::exporter::Exporter;
 use crate::hooks::{Hooks, LoadReport};
 use crate::http;
+use crate::ingest::xapi::Xapi;
 use crate::ingest::Ingest;
 use crate::mapping::State;
 use crate::metrics::Metrics;
@@ -58,11 +59,13 @@ impl Service {
         let metrics = Arc::new(Metrics::default());
         let hooks = Hooks::default();
         let mut conn = Conn::new(&config.redis_url)?;
+        let xapi = crate::ingest::xapi::settings(&config);
         let Loaded {
             report,
             state,
             backlog,
-        } = load(&config, &mut conn, &hooks, stop)?;
+            xapi_state,
+        } = load(&config, xapi.as_ref(), &mut conn, &hooks, stop)?;
         if report.skipped > 0 {
             log::warn!(
                 "{} stored hooks could not be read and were skipped",
@@ -86,7 +89,8 @@ impl Service {
             ingest_stop_rx,
             state,
             Conn::new(&config.redis_url)?,
-        );
+        )
+        .with_xapi(xapi.zip(xapi_state).map(|(x, s)| Xapi::new(x, s)));
         ingest.publish_state_size();
         let ingest = std::thread::Builder::new()
             .name("ingest".into())
@@ -183,27 +187,45 @@ struct Loaded {
     report: LoadReport,
     state: State,
     backlog: Backlog,
+    /// The xAPI records, when xAPI is on.
+    xapi_state: Option<crate::xapi::State>,
 }
 
 /// Loads the hooks into `hooks`, reads the mapping state and the queued
-/// events, retrying until Redis answers. A key of the wrong type stops
-/// startup, naming it.
-fn load(config: &Config, conn: &mut Conn, hooks: &Hooks, stop: &Receiver<()>) -> Result<Loaded> {
+/// events (and the xAPI records, with `xapi`), retrying until Redis answers.
+/// A key of the wrong type stops startup, naming it.
+fn load(
+    config: &Config,
+    xapi: Option<&crate::xapi::XapiSettings>,
+    conn: &mut Conn,
+    hooks: &Hooks,
+    stop: &Receiver<()>,
+) -> Result<Loaded> {
     let mut backoff = Duration::from_millis(100);
     let mut since: Option<Instant> = None;
     loop {
-        let loaded = conn.run(|c| match store::index_of_wrong_type(c)? {
-            Some(bad) => Ok(Err(bad)),
-            None => {
-                let report = hooks.load(c, &config.permanent_hooks)?;
-                let (state, skipped) = store::mapping::load(c)?;
-                let registered: Vec<_> = hooks.read().all().cloned().collect();
-                let backlog = crate::delivery::load_backlog(c, &registered, config)?;
-                Ok(Ok((report, state, skipped, backlog)))
+        let loaded = conn.run(|c| {
+            let wrong = match store::index_of_wrong_type(c)? {
+                None if xapi.is_some() => store::xapi::index_of_wrong_type(c)?,
+                other => other,
+            };
+            match wrong {
+                Some(bad) => Ok(Err(bad)),
+                None => {
+                    let report = hooks.load(c, &config.permanent_hooks)?;
+                    let (state, skipped) = store::mapping::load(c)?;
+                    let registered: Vec<_> = hooks.read().all().cloned().collect();
+                    let backlog = crate::delivery::load_backlog(c, &registered, config)?;
+                    let xapi_state = match xapi {
+                        Some(x) => Some(store::xapi::load(c, x)?.0),
+                        None => None,
+                    };
+                    Ok(Ok((report, state, skipped, backlog, xapi_state)))
+                }
             }
         });
         match loaded {
-            Ok(Ok((report, state, skipped, backlog))) => {
+            Ok(Ok((report, state, skipped, backlog, xapi_state))) => {
                 if let Some(s) = since {
                     log::info!("Redis answered after {} s", s.elapsed().as_secs());
                 }
@@ -216,6 +238,7 @@ fn load(config: &Config, conn: &mut Conn, hooks: &Hooks, stop: &Receiver<()>) ->
                     report,
                     state,
                     backlog,
+                    xapi_state,
                 });
             }
             Ok(Err((key, kind, want))) => {

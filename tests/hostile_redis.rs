@@ -369,3 +369,39 @@ fn an_index_set_of_the_wrong_type_stops_startup_naming_the_key() {
         assert_eq!(kind, "string");
     }
 }
+
+#[test]
+fn an_xapi_index_set_of_the_wrong_type_stops_startup_only_with_xapi_on() {
+    for key in [
+        "bigbluebutton:webhooks:xapi:meetings",
+        "bigbluebutton:webhooks:xapi:users",
+        "bigbluebutton:webhooks:xapi:polls",
+    ] {
+        let redis = Redis::start();
+        let mut c = redis.conn();
+        let _: () = c.set(key, "not a set").expect("set");
+        // Off, the xAPI records are not read: it starts.
+        let svc = Service::launch(&redis).ready(Ready::Api).start();
+        drop(svc);
+        let env = with(base_env(&redis), "BBB_WEBHOOKS_XAPI_ENABLED", "true");
+        let env = with(env, "BBB_WEBHOOKS_XAPI_UUID_NAMESPACE", NAMESPACE);
+        let (mut cmd, _dir) = command(&env);
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts");
+        let Some(status) = exit_within(&mut child, Duration::from_secs(20)) else {
+            panic!("{key}: the service is still waiting 20 s after start");
+        };
+        let mut stderr = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_string(&mut stderr);
+        }
+        assert!(!status.success(), "{key}: {stderr}");
+        assert!(
+            stderr.contains(&format!("Redis key {key} holds a string, not the set")),
+            "{key}: {stderr}"
+        );
+    }
+}

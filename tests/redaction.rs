@@ -1,7 +1,8 @@
 //! What the service says never shows a Redis password, nor the query of a
 //! callback URL (an app's token may be there, and the request URL carries
-//! this server's checksum): in startup lines, configuration errors,
-//! `check`, delivery logs and `<lastError>`.
+//! this server's checksum), nor an LRS's credentials or a meeting's LRS
+//! payload: in startup lines, configuration errors, `check`, delivery logs
+//! and `<lastError>`.
 
 mod support;
 
@@ -93,4 +94,78 @@ fn callback_url_queries_appear_in_no_log_line_or_last_error() {
             .iter()
             .all(|s| !line.contains(s))
     });
+}
+
+#[test]
+fn lrs_credentials_and_payloads_appear_in_no_output() {
+    let redis = Redis::start();
+    let lrs = HttpReceiver::start();
+    // A refusal that is retried, one that is not, then the rest taken.
+    lrs.answer_next(vec![Answer::status(500), Answer::status(401)]);
+    let (password, token, tenant_token) = ("lrs-pw-3c1e", "lrs-tok-9d2b", "tenant-tok-4a7f");
+    let svc = Service::launch(&redis)
+        .xapi(Some(&lrs.url("/lrs/")))
+        .env("BBB_WEBHOOKS_XAPI_LRS_USERNAME", "lrs-user")
+        .env("BBB_WEBHOOKS_XAPI_LRS_PASSWORD", password)
+        .env("BBB_WEBHOOKS_XAPI_LRS_TOKEN", token)
+        .start();
+    let payload = openssl_payload(
+        &format!(
+            r#"{{"lrs_endpoint": "{}", "lrs_token": "{tenant_token}"}}"#,
+            lrs.url("/t/")
+        ),
+        SECRET,
+    );
+    let undecryptable = openssl_payload(r#"{"lrs_token": "x"}"#, "not-the-secret");
+    let created = |name: &str, payload: Option<&str>| {
+        let meta = payload.map_or(
+            serde_json::json!({}),
+            |p| serde_json::json!({"secret-lrs-payload": p}),
+        );
+        serde_json::json!({"data": {"type": "event", "id": "meeting-created", "event": {"ts": 1},
+            "attributes": {"meeting": {"internal-meeting-id": name, "external-meeting-id": name,
+            "create-time": 1, "metadata": meta}}}})
+        .to_string()
+    };
+    for (name, p) in [
+        ("a", None),
+        ("b", Some(&payload)),
+        ("c", Some(&undecryptable)),
+    ] {
+        redis.publish(
+            "from-akka-apps-redis-channel",
+            &created(name, p.map(String::as_str)),
+        );
+    }
+    let auths: Vec<String> = (0..4)
+        .map(|_| lrs.next().header("authorization").unwrap_or("").to_owned())
+        .collect();
+    assert!(auths.contains(&format!("Bearer {token}")), "{auths:?}");
+    assert!(
+        auths.contains(&format!("Bearer {tenant_token}")),
+        "{auths:?}"
+    );
+    svc.wait_logged("failed (HTTP 401: ok)");
+    svc.wait_logged("meeting c sends no xAPI statements");
+    let check = output(&svc.env(), &["check"]);
+    let bad_token = with(
+        svc.env(),
+        "BBB_WEBHOOKS_XAPI_LRS_TOKEN",
+        &format!("{token}\u{1}"),
+    );
+    let refused = output(&bad_token, &[]);
+    assert!(refused.contains("BBB_WEBHOOKS_XAPI_LRS_TOKEN"), "{refused}");
+    let secrets = [
+        password,
+        token,
+        tenant_token,
+        &payload[..30],
+        &undecryptable[..30],
+    ];
+    for text in [&check, &refused] {
+        for s in secrets {
+            assert!(!text.contains(s), "{s} in: {text}");
+        }
+    }
+    assert_log(&svc, |line| secrets.iter().all(|s| !line.contains(s)));
 }

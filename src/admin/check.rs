@@ -1,6 +1,6 @@
 //! `bbb-webhooks check`: tells an admin what is wrong, one line per check
-//! (configuration, secret, Redis, API port, metrics port) with a hint on
-//! failure. Never prints the secret, only where it was found.
+//! (configuration, secret, Redis, xAPI, API port, metrics port) with a hint
+//! on failure. Never prints the secret, only where it was found.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -62,6 +62,7 @@ pub fn run(args: &[String], ctx: &Context) -> Result<bool> {
     };
     r.ok("secret", &format!("found: {}", config.secret_origin));
     check_redis(&mut r, &config);
+    check_xapi(&mut r, &config);
     check_api(&mut r, &config);
     if let Some(bind) = config.metrics_bind {
         check_metrics(&mut r, bind);
@@ -84,6 +85,39 @@ fn check_redis(r: &mut Report, config: &Config) {
             &format!("{url} does not answer ({e})"),
             "start redis-server or fix BBB_WEBHOOKS_REDIS_URL",
         ),
+    }
+}
+
+/// Whether xAPI is on, where its statements go (never the credentials),
+/// and what waits in Redis per LRS (a queue left from when it was on is
+/// still delivered).
+fn check_xapi(r: &mut Report, config: &Config) {
+    let x = &config.xapi;
+    if x.enabled {
+        let lrs = x.lrs_shown().map_or_else(
+            || {
+                "no BBB_WEBHOOKS_XAPI_LRS_URL: only meetings with their own secret-lrs-payload send"
+                    .to_owned()
+            },
+            |l| format!("statements go to {l}, or to a meeting's own LRS"),
+        );
+        r.ok("xapi", &format!("on; {lrs}"));
+    } else {
+        r.ok("xapi", "off (BBB_WEBHOOKS_XAPI_ENABLED)");
+    }
+    let waiting = redis::Client::open(config.redis_url.expose())
+        .and_then(|c| c.get_connection_with_timeout(TIMEOUT))
+        .and_then(|mut c| {
+            c.set_read_timeout(Some(TIMEOUT))?;
+            crate::delivery::lrs_backlog(&mut c, &config.secret)
+        });
+    // Without Redis the redis line has said so already.
+    for (id, url, n) in waiting.unwrap_or_default() {
+        let url = url.map_or_else(
+            || "its destination cannot be read with this secret".to_owned(),
+            |u| crate::redact::url(&u),
+        );
+        r.ok("xapi", &format!("{n} statements wait for LRS {id} ({url})"));
     }
 }
 

@@ -15,8 +15,10 @@ mod keys;
 mod parse;
 mod properties;
 mod sources;
+mod xapi;
 
 pub use parse::list;
+pub use xapi::XapiConfig;
 
 use crate::checksum::Algorithm;
 use crate::error::{Error, Result};
@@ -153,6 +155,8 @@ pub struct Config {
     pub log_level: log::LevelFilter,
     /// `None`: no metrics endpoint: `BBB_WEBHOOKS_METRICS_BIND`, unset by default.
     pub metrics_bind: Option<SocketAddr>,
+    /// The xAPI output (`xapi.rs`): `BBB_WEBHOOKS_XAPI_ENABLED`, default `false`; `BBB_WEBHOOKS_XAPI_LRS_URL`, unset by default; `BBB_WEBHOOKS_XAPI_LRS_USERNAME`, unset by default; `BBB_WEBHOOKS_XAPI_LRS_PASSWORD`, unset by default; `BBB_WEBHOOKS_XAPI_LRS_TOKEN`, unset by default; `BBB_WEBHOOKS_XAPI_UUID_NAMESPACE`, unset by default.
+    pub xapi: XapiConfig,
 }
 
 impl Config {
@@ -241,6 +245,7 @@ impl Config {
             get_raw: v.parse(&keys::GET_RAW)?,
             log_level: v.parse(&keys::LOG_LEVEL)?,
             metrics_bind: v.parse(&keys::METRICS_BIND)?,
+            xapi: XapiConfig::from_values(v)?,
         })
     }
 

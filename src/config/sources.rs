@@ -101,6 +101,11 @@ impl Values {
 }
 
 fn bad(key: &str, origin: &Origin, value: &str, what: &str) -> Error {
+    if keys::SECRET_VALUES.contains(&key) {
+        return Error::Config(format!(
+            "{key} (from {origin}) has a value (not shown: a secret) that is not {what}"
+        ));
+    }
     Error::Config(format!(
         "{key} (from {origin}) has the value {:?}, which is not {what}",
         crate::redact::credentials(value)

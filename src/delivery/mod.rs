@@ -28,6 +28,7 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::hooks::{Hook, Hooks};
 use crate::metrics::Metrics;
+pub use journal::destinations::backlog as lrs_backlog;
 pub use target::{Lrs, Target};
 
 /// What startup read of the queues kept in Redis, and what they cost.

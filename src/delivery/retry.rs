@@ -114,22 +114,26 @@ impl Policy {
     ) -> (log::Level, String) {
         let why = &failure.message;
         let url = target.logged();
+        let (what, events) = match target {
+            Target::Hook(_) => ("callback", "events"),
+            Target::Lrs(_) => ("statement", "statements"),
+        };
         match *decision {
             Decision::Retry { loud: false, .. } => (
                 log::Level::Debug,
-                format!("callback to {url} still failing ({why}), attempt {attempt}"),
+                format!("{what} to {url} still failing ({why}), attempt {attempt}"),
             ),
             Decision::Retry { wait, exhausted: true, .. } => (
                 log::Level::Error,
                 format!(
-                    "callback to {url} still failing after {attempt} attempts ({why}); retrying every {} ms, {pending} events pending",
+                    "{what} to {url} still failing after {attempt} attempts ({why}); retrying every {} ms, {pending} {events} pending",
                     wait.as_millis()
                 ),
             ),
             Decision::Retry { wait, .. } => (
                 log::Level::Warn,
                 format!(
-                    "callback to {url} failed ({why}); attempt {attempt} of {}, next in {} ms",
+                    "{what} to {url} failed ({why}); attempt {attempt} of {}, next in {} ms",
                     self.attempts(),
                     wait.as_millis()
                 ),
@@ -320,6 +324,18 @@ mod tests {
             p.decide(10, &retried, true),
             Decision::Retry { .. }
         ));
+        let lrs = Target::Lrs(std::sync::Arc::new(crate::delivery::Lrs {
+            id: "ab".into(),
+            url: "https://lrs/xAPI/statements".into(),
+            authorization: crate::config::Secret::new("Bearer t"),
+        }));
+        let (_, line) = p.notice(&p.decide(1, &retried, true), &lrs, &retried, 1, 2);
+        assert_eq!(
+            line,
+            "statement to LRS https://lrs/xAPI/statements failed (HTTP 500); attempt 1 of 4, next in 100 ms"
+        );
+        let (_, line) = p.notice(&p.decide(4, &retried, true), &lrs, &retried, 4, 2);
+        assert!(line.ends_with("2 statements pending"), "{line}");
     }
 
     #[test]

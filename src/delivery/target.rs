@@ -91,6 +91,11 @@ impl Target {
     pub fn is_lrs_queue(queue_id: &str) -> bool {
         queue_id.starts_with(LRS)
     }
+
+    /// The LRS id of an LRS's queue id, `None` for a hook's.
+    pub fn lrs_id(queue_id: &str) -> Option<&str> {
+        queue_id.strip_prefix(LRS)
+    }
 }
 
 #[cfg(test)]
@@ -112,6 +117,8 @@ mod tests {
         }));
         assert_eq!(&*lrs.queue_id(), "lrs:ab12");
         assert!(Target::is_lrs_queue(&lrs.queue_id()));
+        assert_eq!(Target::lrs_id(&lrs.queue_id()), Some("ab12"));
+        assert_eq!(Target::lrs_id("h1"), None);
         assert_eq!(lrs.list_key(), "bigbluebutton:webhooks:xapi:queue:ab12");
         assert!(lrs.permanent() && !hook.permanent());
         assert_eq!((hook.per_post(20), lrs.per_post(20)), (20, 1));

@@ -1,8 +1,9 @@
 //! Ingest: one thread subscribed to BBB's Redis channels. Each message is
 //! parsed, mapped (a pure function of message and state), routed to the hooks
-//! that take it ([`route`]) and handed to delivery, one message at a time, so
-//! events keep their order. When Redis goes away it retries with backoff, logging once per
-//! outage, and subscribes again. It does not send anything itself.
+//! that take it ([`route`]), with xAPI on turned into statements ([`xapi`]),
+//! and handed to delivery, one message at a time, so events keep their order.
+//! When Redis goes away it retries with backoff, logging once per outage, and
+//! subscribes again. It does not send anything itself.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use crate::metrics::Metrics;
 use crate::store::Conn;
 
 mod outage;
+pub mod xapi;
 
 /// How often a blocked read wakes up to check for shutdown.
 const POLL: Duration = Duration::from_millis(250);
@@ -51,6 +53,8 @@ pub struct Ingest {
     /// When the subscription was lost, while it is.
     lost: Option<Instant>,
     last_sweep: Instant,
+    /// The xAPI output, when it is on.
+    xapi: Option<xapi::Xapi>,
 }
 
 impl Ingest {
@@ -77,7 +81,14 @@ impl Ingest {
             server: None,
             lost: None,
             last_sweep: Instant::now(),
+            xapi: None,
         }
+    }
+
+    /// Feeds every mapped event to the xAPI output too, when it is on.
+    pub fn with_xapi(mut self, xapi: Option<xapi::Xapi>) -> Ingest {
+        self.xapi = xapi;
+        self
     }
 
     /// Subscribes and handles messages until told to stop.
@@ -190,7 +201,16 @@ impl Ingest {
             return;
         }
         Metrics::add(&self.metrics.events_mapped, out.events.len() as u64);
-        let batch = self.deliveries(&msg, &out.events);
+        let mut batch = self.deliveries(&msg, &out.events);
+        if let Some(x) = &mut self.xapi {
+            let mut io = xapi::Io {
+                conn: &mut self.conn,
+                metrics: &self.metrics,
+                warnings: &mut self.warnings,
+            };
+            let ids = &mut self.ids;
+            batch.extend(x.statements(&mut io, &out.events, &mut || ids.next()));
+        }
         if batch.is_empty() {
             return;
         }
@@ -283,6 +303,14 @@ impl Ingest {
                 changes.len()
             );
             self.change_state(&changes);
+        }
+        if let Some(x) = &mut self.xapi {
+            let mut io = xapi::Io {
+                conn: &mut self.conn,
+                metrics: &self.metrics,
+                warnings: &mut self.warnings,
+            };
+            x.sweep(&mut io, ttl);
         }
     }
 

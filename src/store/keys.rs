@@ -21,7 +21,7 @@
 //! | `bigbluebutton:webhooks:xapi:user:<record>` | HASH | one user's name (`external_user_id` holds the internal user id, as in the reference; plus `internal_meeting_id`) |
 //! | `bigbluebutton:webhooks:xapi:polls` | SET | xAPI poll record ids |
 //! | `bigbluebutton:webhooks:xapi:poll:<record>` | HASH | one poll's question and choices (plus `internal_meeting_id`) |
-//! | `bigbluebutton:webhooks:xapi:queue:<lrs id>` | LIST | the ids of an LRS's undelivered statements, oldest first (payloads in `out:events`; not in the reference) |
+//! | `bigbluebutton:webhooks:xapi:queue:<lrs id>` | LIST | an LRS's undelivered statements, each after its id, oldest first (not in the reference) |
 //! | `bigbluebutton:webhooks:xapi:destinations` | HASH | LRS id -> its URL and `Authorization`, encrypted with the server secret, while it has statements queued (not in the reference) |
 //! | `bigbluebutton:webhooks:cluster:relayURLs` | SET | every relay URL base cluster mode has registered (not in the reference) |
 //!

@@ -7,8 +7,6 @@
 pub mod keys;
 pub mod mapping;
 pub mod xapi;
-#[cfg(test)]
-mod xapi_tests;
 
 use std::time::Duration;
 
@@ -75,7 +73,16 @@ pub fn open(client: &redis::Client) -> redis::RedisResult<redis::Connection> {
 pub fn index_of_wrong_type(
     c: &mut redis::Connection,
 ) -> redis::RedisResult<Option<(&'static str, String, &'static str)>> {
-    for (key, want) in keys::INDEXES {
+    first_of_wrong_type(c, &keys::INDEXES)
+}
+
+/// The first of `keys` (each with the type it must have) that holds
+/// another type, with that type and the one it must have.
+pub fn first_of_wrong_type(
+    c: &mut redis::Connection,
+    keys: &[(&'static str, &'static str)],
+) -> redis::RedisResult<Option<(&'static str, String, &'static str)>> {
+    for &(key, want) in keys {
         let kind: String = redis::cmd("TYPE").arg(key).query(c)?;
         if kind != want && kind != "none" {
             return Ok(Some((key, kind, want)));

@@ -99,6 +99,16 @@ fn remove(pipe: &mut redis::Pipeline, set: &str, key: fn(&str) -> String, ids: &
     }
 }
 
+/// The first of the sets that index the xAPI records
+/// ([`keys::XAPI_INDEX_SETS`]) that is not a SET, with its type: startup
+/// stops and names it, as [`super::index_of_wrong_type`] does for the
+/// others, rather than failing every load.
+pub fn index_of_wrong_type(
+    conn: &mut redis::Connection,
+) -> redis::RedisResult<Option<(&'static str, String, &'static str)>> {
+    super::first_of_wrong_type(conn, &keys::XAPI_INDEX_SETS.map(|k| (k, "set")))
+}
+
 /// Loads the state, at the wall clock. Returns it with the number of
 /// records skipped as corrupt (each logged at warn).
 pub fn load(

@@ -149,20 +149,39 @@ pub enum Skip {
 }
 
 impl Skip {
+    /// Every [`Skip::reason`], at its [`Skip::index`].
+    pub const REASONS: [&'static str; 10] = [
+        "ignored",
+        "bad_meeting_id",
+        "meeting_unknown",
+        "disabled",
+        "bad_payload",
+        "unroutable",
+        "user_unknown",
+        "poll_unknown",
+        "mic_not_live",
+        "bad_value",
+    ];
+
+    /// Where the reason is in [`Skip::REASONS`] (metrics count by it).
+    pub fn index(&self) -> usize {
+        match self {
+            Skip::Ignored => 0,
+            Skip::BadMeetingId => 1,
+            Skip::MeetingUnknown => 2,
+            Skip::Disabled => 3,
+            Skip::BadPayload(_) => 4,
+            Skip::Unroutable(_) => 5,
+            Skip::UserUnknown => 6,
+            Skip::PollUnknown => 7,
+            Skip::MicNotLive => 8,
+            Skip::BadValue(_) => 9,
+        }
+    }
+
     /// A short stable name, for metrics labels.
     pub fn reason(&self) -> &'static str {
-        match self {
-            Skip::Ignored => "ignored",
-            Skip::BadMeetingId => "bad_meeting_id",
-            Skip::MeetingUnknown => "meeting_unknown",
-            Skip::Disabled => "disabled",
-            Skip::BadPayload(_) => "bad_payload",
-            Skip::Unroutable(_) => "unroutable",
-            Skip::UserUnknown => "user_unknown",
-            Skip::PollUnknown => "poll_unknown",
-            Skip::MicNotLive => "mic_not_live",
-            Skip::BadValue(_) => "bad_value",
-        }
+        Skip::REASONS[self.index()]
     }
 }
 

@@ -11,7 +11,7 @@
 //! end, still produce statements meanwhile, as in the reference), or after
 //! the inactivity period the caller passes to [`State::expired`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use serde_json::Value;
@@ -143,9 +143,10 @@ struct Group {
     meeting: Option<MeetingRecord>,
     /// Record ids of further records of the same meeting.
     duplicates: Vec<String>,
-    /// Ids of the users and polls with a record of this group.
-    users: Vec<String>,
-    polls: Vec<String>,
+    /// Ids of the users and polls with a record of this group (sets: a
+    /// meeting of many users must not cost a scan per join).
+    users: BTreeSet<String>,
+    polls: BTreeSet<String>,
     last_activity: u64,
     ended_at: Option<u64>,
 }
@@ -322,9 +323,7 @@ impl State {
                 at_ms,
             } => {
                 let g = self.group_mut(record.meeting.as_deref(), *at_ms);
-                if !g.users.contains(user) {
-                    g.users.push(user.clone());
-                }
+                g.users.insert(user.clone());
                 self.users
                     .entry(user.clone())
                     .or_default()
@@ -336,9 +335,7 @@ impl State {
                 at_ms,
             } => {
                 let g = self.group_mut(record.meeting.as_deref(), *at_ms);
-                if !g.polls.contains(poll) {
-                    g.polls.push(poll.clone());
-                }
+                g.polls.insert(poll.clone());
                 self.polls
                     .entry(poll.clone())
                     .or_default()

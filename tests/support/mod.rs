@@ -11,6 +11,9 @@
 //! - [`api`]: plain HTTP requests and signed API URLs;
 //! - [`events`]: messages to publish, and what callbacks carry back;
 //! - [`layout`]: the Redis keys the service keeps;
+//! - [`lrs`]: the xAPI side: the settings that turn it on, statements as
+//!   an LRS receives them, UUID v5 computed apart from the crate, and the
+//!   `openssl enc` command line that makes a meeting's LRS payload;
 //! - [`proxy`]: a TCP proxy that holds a connection up once it sees given
 //!   bytes (a Redis that stalls at a chosen command), and an HTTP receiver
 //!   that writes each answer's head and body apart (a delayed-ACK stall).
@@ -42,6 +45,7 @@
 mod api;
 mod events;
 mod layout;
+mod lrs;
 mod process;
 mod proxy;
 mod receiver;
@@ -53,6 +57,7 @@ use std::time::{Duration, Instant};
 pub use api::*;
 pub use events::*;
 pub use layout::*;
+pub use lrs::*;
 pub use process::*;
 pub use proxy::*;
 pub use receiver::*;

@@ -102,7 +102,18 @@ pub struct HttpReceiver {
 
 impl HttpReceiver {
     pub fn start() -> HttpReceiver {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind receiver");
+        HttpReceiver::listen(TcpListener::bind("127.0.0.1:0").expect("bind receiver"))
+    }
+
+    /// A receiver on `port` of 127.0.0.1, e.g. one a service was told of
+    /// while nothing listened there (an endpoint that comes back).
+    pub fn start_on(port: u16) -> HttpReceiver {
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .unwrap_or_else(|e| panic!("bind a receiver on port {port}: {e}"));
+        HttpReceiver::listen(listener)
+    }
+
+    fn listen(listener: TcpListener) -> HttpReceiver {
         let port = listener.local_addr().expect("addr").port();
         let (tx, rx) = unbounded();
         let answers = Arc::new(Mutex::new(Answers {

@@ -49,6 +49,44 @@ pub fn load(c: &mut redis::Connection, secret: &Secret) -> redis::RedisResult<Ve
     Ok(out)
 }
 
+/// What waits in Redis per LRS, for `check`: each queue's LRS id, its
+/// statements URL when its stored destination can be read, and its length,
+/// by id.
+pub fn backlog(
+    c: &mut redis::Connection,
+    secret: &Secret,
+) -> redis::RedisResult<Vec<(String, Option<String>, usize)>> {
+    let prefix = keys::xapi_queue("");
+    let lists: Vec<String> = {
+        let mut keys = Vec::new();
+        let mut cursor = 0u64;
+        loop {
+            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(format!("{prefix}*"))
+                .arg("COUNT")
+                .arg(1000)
+                .query(c)?;
+            keys.extend(batch);
+            if next == 0 {
+                break keys;
+            }
+            cursor = next;
+        }
+    };
+    let known = load(c, secret)?;
+    let mut out = Vec::with_capacity(lists.len());
+    for list in lists {
+        let id = list.strip_prefix(&prefix).unwrap_or(&list).to_owned();
+        let len: usize = redis::cmd("LLEN").arg(&list).query(c)?;
+        let url = known.iter().find(|l| l.id == id).map(|l| l.url.clone());
+        out.push((id, url, len));
+    }
+    out.sort();
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ use crate::delivery::outcome::Failure;
 use crate::delivery::retry::Decision;
 use crate::delivery::stall;
 use crate::delivery::worker::Done;
+use crate::delivery::Target;
 use crate::metrics::Metrics;
 
 impl Scheduler {
@@ -38,6 +39,10 @@ impl Scheduler {
                 }
                 Metrics::add(&self.metrics.deliveries_succeeded, done.requests as u64);
                 Metrics::add(&self.metrics.events_delivered, acked.items.len() as u64);
+                if let Target::Lrs(lrs) = &e.target {
+                    let n = acked.items.len() as u64;
+                    self.metrics.lrs(&lrs.id, |c| c.delivered += n);
+                }
                 if acked.recovered_after > 0 {
                     log::info!(
                         "{} works again after {} failed attempts",
@@ -65,6 +70,13 @@ impl Scheduler {
         let Some(e) = self.entries.get_mut(id) else {
             return;
         };
+        let lrs = match &e.target {
+            Target::Lrs(lrs) => Some(lrs.clone()),
+            Target::Hook(_) => None,
+        };
+        if let Some(lrs) = &lrs {
+            self.metrics.lrs(&lrs.id, |c| c.failed += 1);
+        }
         let (decision, at) = e
             .queue
             .fail(&f, &self.policy, e.target.permanent(), Instant::now());
@@ -78,6 +90,9 @@ impl Scheduler {
                 if let Some(item) = e.queue.drop_head() {
                     self.journal.ack(&e.list, 1);
                     Metrics::add(&self.metrics.events_dropped_refused, 1);
+                    if let Some(lrs) = &lrs {
+                        self.metrics.lrs(&lrs.id, |c| c.dropped += 1);
+                    }
                     if e.queue.is_idle() {
                         self.drop_entry(id);
                     } else {

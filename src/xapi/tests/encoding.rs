@@ -1,6 +1,6 @@
 //! Tests of [`super`]: reading records field by field, ours and the
 //! reference's, and refusing corrupt ones. Writing is checked against a real
-//! Redis in `store::xapi_tests`.
+//! Redis in `tests/xapi_store`.
 
 use serde_json::json;
 

@@ -144,13 +144,23 @@ fn every_reason_is_named() {
     let mut no_ts = user_event("user-joined", json!({"internal-user-id": "w_2"}));
     no_ts["data"]["event"]["ts"] = json!("now");
     assert_eq!(note(&mut s, &no_ts), Some(Skip::BadValue("data.event.ts")));
-    for skip in [
+    let every = [
         Skip::Ignored,
+        Skip::BadMeetingId,
+        Skip::MeetingUnknown,
+        Skip::Disabled,
+        Skip::BadPayload(crate::xapi::PayloadError::Undecryptable),
         Skip::Unroutable(Unroutable::NoEndpoint),
+        Skip::UserUnknown,
+        Skip::PollUnknown,
+        Skip::MicNotLive,
         Skip::BadValue("poll.id"),
-    ] {
+    ];
+    for (i, skip) in every.iter().enumerate() {
         assert!(!skip.to_string().is_empty() && !skip.reason().contains(' '));
+        assert_eq!(skip.index(), i, "{skip:?} at its place in REASONS");
     }
+    assert_eq!(every.len(), Skip::REASONS.len());
 }
 
 #[test]

@@ -7,7 +7,7 @@ use super::*;
 
 #[test]
 fn a_restart_mid_meeting_keeps_names_polls_and_the_destination() {
-    let redis = TestRedis::start();
+    let redis = Redis::start();
     let mut conn = redis.conn();
     let cfg = settings();
     let sealed = payload::encrypt_with_salt(
@@ -78,7 +78,7 @@ fn a_restart_mid_meeting_keeps_names_polls_and_the_destination() {
 
 #[test]
 fn records_written_by_the_reference_load_and_expire() {
-    let redis = TestRedis::start();
+    let redis = Redis::start();
     let mut conn = redis.conn();
     let cfg = settings();
     let (m1, m2, u, p) = (
@@ -176,7 +176,7 @@ fn records_written_by_the_reference_load_and_expire() {
 
 #[test]
 fn an_ended_meeting_leaves_redis_after_the_retention() {
-    let redis = TestRedis::start();
+    let redis = Redis::start();
     let mut conn = redis.conn();
     let mut state = State::default();
     ingest(&mut conn, &mut state, &created(json!({})), NOW);

@@ -1,88 +1,28 @@
-//! Tests of [`super::xapi`] against a real, private `redis-server` per test:
-//! the records written ([`layout`]) and the state read back ([`restart`]).
+//! The xAPI state in Redis (`store::xapi`), against a private
+//! `redis-server` per test (`support::Redis`): the records written
+//! (`layout.rs`) and the state read back after a restart (`restart.rs`).
+
+#[path = "../support/mod.rs"]
+mod support;
 
 mod layout;
 mod restart;
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
-
-use super::xapi::{load_at, persist};
-use crate::config::Secret;
-use crate::xapi::{
+use bbb_webhooks::config::Secret;
+use bbb_webhooks::store::xapi::{load_at, persist};
+use bbb_webhooks::xapi::{
     payload, process, LrsDefaults, Namespace, Output, State, TimeZone, XapiSettings,
     ENDED_RETENTION_MS,
 };
+use serde_json::{json, Value};
 
 const NOW: u64 = 1_700_000_000_000;
 const TTL: u64 = 7 * 24 * 3600 * 1000;
 const SECRET: &str = "bab3fd92bcd7d464";
 
-/// A `redis-server` on a free port, without persistence, killed on drop.
-struct TestRedis {
-    child: Child,
-    url: String,
-}
-
-impl TestRedis {
-    fn start() -> TestRedis {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        assert_ne!(port, 6379, "never the system redis");
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed to run these tests");
-        let server = TestRedis {
-            child,
-            url: format!("redis://127.0.0.1:{port}/"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let pong: Option<String> = redis::Client::open(server.url.as_str())
-                .and_then(|c| c.get_connection())
-                .and_then(|mut c| redis::cmd("PING").query(&mut c))
-                .ok();
-            if pong.as_deref() == Some("PONG") {
-                return server;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not answer PING"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn conn(&self) -> redis::Connection {
-        redis::Client::open(self.url.as_str())
-            .and_then(|c| c.get_connection())
-            .expect("connect to the test redis")
-    }
-}
-
-impl Drop for TestRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::Redis;
 
 fn settings() -> XapiSettings {
     XapiSettings {

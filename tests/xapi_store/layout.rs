@@ -7,7 +7,7 @@ use super::*;
 
 #[test]
 fn records_are_written_in_the_reference_format() {
-    let redis = TestRedis::start();
+    let redis = Redis::start();
     let mut conn = redis.conn();
     let mut state = State::default();
     ingest(
@@ -112,7 +112,7 @@ fn records_are_written_in_the_reference_format() {
 
 #[test]
 fn corrupt_records_are_skipped_and_the_rest_load() {
-    let redis = TestRedis::start();
+    let redis = Redis::start();
     let mut conn = redis.conn();
     let key = |id: &str| format!("bigbluebutton:webhooks:xapi:meeting:{id}");
     for id in ["good", "no-hash", "a-string", "bad-time"] {

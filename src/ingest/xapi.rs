@@ -1,0 +1,195 @@
+//! The xAPI step of ingest (docs/xapi.md): each mapped event of a message,
+//! in order, through `xapi::process`; its state changes persisted to Redis,
+//! then applied; its statement queued for its LRS in the message's batch,
+//! after the callbacks. It builds no statement itself (`xapi` does) and
+//! sends none (delivery does).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use super::RateLimit;
+use crate::config::{Config, Secret};
+use crate::delivery::{Batch, Event, Lrs, Target};
+use crate::mapping::Mapped;
+use crate::metrics::Metrics;
+use crate::store::Conn;
+use crate::xapi::{self, Change, Destination, Skip, State, XapiSettings};
+
+/// Most LRS destinations, and most meetings warned about, remembered; past
+/// it they are all forgotten (a destination is then made again, a warning
+/// may be logged again).
+const REMEMBERED: usize = 4096;
+
+/// The xAPI settings of `config`, or `None` when xAPI is off. Reads the
+/// local time zone (once: registrations are dated in it) and says at info
+/// where statements go.
+pub fn settings(config: &Config) -> Option<XapiSettings> {
+    let x = &config.xapi;
+    if !x.enabled {
+        return None;
+    }
+    let Some(namespace) = x.uuid_namespace else {
+        log::error!("xAPI is on without a namespace; no statements are sent");
+        return None;
+    };
+    let (time_zone, fallback) = xapi::zone::system();
+    if let Some(why) = fallback {
+        log::warn!("xAPI registration dates: {why}");
+    }
+    let basic = x.lrs_username.is_some() && x.lrs_password.is_some();
+    if x.lrs_url.is_some() && x.lrs_token.is_none() && !basic {
+        log::warn!(
+            "BBB_WEBHOOKS_XAPI_LRS_URL is set without BBB_WEBHOOKS_XAPI_LRS_TOKEN, or both BBB_WEBHOOKS_XAPI_LRS_USERNAME and BBB_WEBHOOKS_XAPI_LRS_PASSWORD: the missing parts are sent as undefined, as the reference sends them, and an LRS that refuses them (401) has each statement dropped after 3 attempts"
+        );
+    }
+    match x.lrs_shown() {
+        Some(lrs) => log::info!(
+            "xAPI statements on: to {lrs}, or to the LRS a meeting's secret-lrs-payload names"
+        ),
+        None => log::info!(
+            "xAPI statements on without BBB_WEBHOOKS_XAPI_LRS_URL: only meetings whose secret-lrs-payload names an LRS send statements"
+        ),
+    }
+    log::info!(
+        "xAPI registrations are dated in the time zone {}",
+        time_zone.name()
+    );
+    Some(XapiSettings {
+        namespace,
+        domain: config.server_domain.clone(),
+        secret: config.secret.clone(),
+        lrs: x.lrs_defaults(),
+        time_zone,
+    })
+}
+
+/// The xAPI output's part of the ingest thread.
+pub struct Xapi {
+    settings: XapiSettings,
+    state: State,
+    /// One target per destination id, so that a queue's statements share it.
+    targets: HashMap<String, Arc<Lrs>>,
+    /// Meetings whose unusable `secret-lrs-payload` was logged.
+    warned: HashSet<String>,
+}
+
+/// What the xAPI step writes with.
+pub(super) struct Io<'a> {
+    pub(super) conn: &'a mut Conn,
+    pub(super) metrics: &'a Metrics,
+    pub(super) warnings: &'a mut RateLimit,
+}
+
+impl Xapi {
+    /// The output with the state read back at start.
+    pub fn new(settings: XapiSettings, state: State) -> Xapi {
+        Xapi {
+            settings,
+            state,
+            targets: HashMap::new(),
+            warned: HashSet::new(),
+        }
+    }
+
+    /// The statements of `events`, in their order, each for its LRS, with
+    /// ids from `next_id`.
+    pub(super) fn statements(
+        &mut self,
+        io: &mut Io<'_>,
+        events: &[Mapped],
+        next_id: &mut dyn FnMut() -> Arc<str>,
+    ) -> Batch {
+        let mut batch = Batch::new();
+        for event in events {
+            let out = xapi::process(
+                &event.json,
+                &self.state,
+                &self.settings,
+                crate::clock::now_ms(),
+            );
+            self.change(io, &out.changes);
+            if let Some(statement) = out.statement {
+                let target = Target::Lrs(self.target(&statement.destination));
+                batch.push((Event::new(next_id(), statement.body_text()), vec![target]));
+                Metrics::add(&io.metrics.xapi_statements, 1);
+            } else if let Some(skip) = out.note {
+                self.skipped(io.metrics, event, skip);
+            }
+        }
+        batch
+    }
+
+    /// Forgets the meetings ended an hour ago or inactive for `ttl_ms`.
+    pub(super) fn sweep(&mut self, io: &mut Io<'_>, ttl_ms: u64) {
+        let changes = self.state.expired(crate::clock::now_ms(), ttl_ms);
+        if !changes.is_empty() {
+            log::info!("forgetting the xAPI records of {} meetings", changes.len());
+            self.change(io, &changes);
+        }
+    }
+
+    /// Persists `changes`, then applies them. When Redis refuses, memory
+    /// still changes (statements keep flowing, as callbacks do) and the
+    /// failure is counted and logged: the records survive a restart only
+    /// once Redis takes writes.
+    fn change(&mut self, io: &mut Io<'_>, changes: &[Change]) {
+        if changes.is_empty() {
+            return;
+        }
+        if let Err(e) = io.conn.run(|c| crate::store::xapi::persist(c, changes)) {
+            Metrics::add(&io.metrics.state_write_errors, 1);
+            if io.warnings.allow() {
+                log::warn!("cannot save xAPI meeting, user and poll records to Redis: {e}");
+            }
+        }
+        for change in changes {
+            self.state.apply(change);
+        }
+    }
+
+    /// The delivery target of `d`, made once per destination id.
+    fn target(&mut self, d: &Destination) -> Arc<Lrs> {
+        if let Some(t) = self.targets.get(d.id()) {
+            return t.clone();
+        }
+        if self.targets.len() >= REMEMBERED {
+            self.targets.clear();
+        }
+        let lrs = Arc::new(Lrs {
+            id: d.id().to_owned(),
+            url: d.url().to_owned(),
+            authorization: Secret::new(d.authorization()),
+        });
+        self.targets.insert(lrs.id.clone(), lrs.clone());
+        lrs
+    }
+
+    /// Counts a skip; an unusable payload is logged at warn once per
+    /// meeting (never the payload), the rest at debug.
+    fn skipped(&mut self, metrics: &Metrics, event: &Mapped, skip: Skip) {
+        if let Some(c) = metrics.xapi_skipped.get(skip.index()) {
+            Metrics::add(c, 1);
+        }
+        let meeting = event.internal_meeting_id.as_deref().unwrap_or("");
+        match skip {
+            Skip::Ignored => {}
+            Skip::BadPayload(_) => {
+                if self.warned.len() >= REMEMBERED {
+                    self.warned.clear();
+                }
+                if self.warned.insert(meeting.to_owned()) {
+                    log::warn!("meeting {meeting} sends no xAPI statements: its {skip}");
+                } else {
+                    log::debug!(
+                        "no xAPI statement for {} of meeting {meeting}: {skip}",
+                        event.id
+                    );
+                }
+            }
+            _ => log::debug!(
+                "no xAPI statement for {} of meeting {meeting}: {skip}",
+                event.id
+            ),
+        }
+    }
+}
