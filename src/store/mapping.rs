@@ -44,7 +44,7 @@ pub fn load(conn: &mut redis::Connection) -> redis::RedisResult<(State, usize)> 
     let mut skipped = 0;
 
     let mut meetings = Vec::new();
-    for (id, hash) in read_all(conn, keys::MAPPINGS, keys::mapping)? {
+    for (id, hash) in super::read_records(conn, keys::MAPPINGS, keys::mapping)? {
         match hash.and_then(|hash| meeting_change(&id, &hash, now_ms)) {
             Ok(change) => meetings.push(change),
             Err(why) => {
@@ -61,7 +61,7 @@ pub fn load(conn: &mut redis::Connection) -> redis::RedisResult<(State, usize)> 
     for change in &meetings {
         state.apply(change);
     }
-    for (id, hash) in read_all(conn, keys::USER_MAPS, keys::user_map)? {
+    for (id, hash) in super::read_records(conn, keys::USER_MAPS, keys::user_map)? {
         match hash.and_then(|hash| user_change(&id, &hash, now_ms)) {
             Ok(change) => state.apply(&change),
             Err(why) => {
@@ -169,44 +169,6 @@ pub fn persist(conn: &mut redis::Connection, changes: &[Change]) -> redis::Redis
 }
 
 type Hash = HashMap<String, Vec<u8>>;
-
-/// Every record of a set: its members and their hashes, in one round trip
-/// for the hashes. A record Redis cannot read as a hash (a key of another
-/// type) is an `Err` of its own, so that it is skipped, not the whole load.
-fn read_all(
-    conn: &mut redis::Connection,
-    set: &str,
-    key: fn(&str) -> String,
-) -> redis::RedisResult<Vec<(String, Result<Hash, String>)>> {
-    let members: Vec<Vec<u8>> = redis::cmd("SMEMBERS").arg(set).query(conn)?;
-    let mut records: Vec<(String, Result<Hash, String>)> = Vec::new();
-    let mut ids = Vec::with_capacity(members.len());
-    for member in members {
-        match String::from_utf8(member) {
-            Ok(id) => ids.push(id),
-            Err(e) => records.push((
-                String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                Err("the record id is not UTF-8".to_owned()),
-            )),
-        }
-    }
-    if ids.is_empty() {
-        return Ok(records);
-    }
-    let mut pipe = redis::pipe();
-    pipe.ignore_errors();
-    for id in &ids {
-        pipe.cmd("HGETALL").arg(key(id));
-    }
-    let replies: Vec<redis::Value> = pipe.query(conn)?;
-    let hashes = replies.into_iter().map(|reply| match reply {
-        redis::Value::ServerError(e) => Err(format!("not readable as a hash ({e})")),
-        other => redis::from_redis_value::<Hash>(other)
-            .map_err(|e| format!("not readable as a hash ({e})")),
-    });
-    records.extend(ids.into_iter().zip(hashes));
-    Ok(records)
-}
 
 fn field<'a>(hash: &'a Hash, name: &str) -> Result<&'a str, String> {
     let bytes = hash.get(name).ok_or_else(|| format!("no {name}"))?;

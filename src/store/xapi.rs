@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::keys;
-use crate::xapi::encoding::{self, Hash, LoadedMeeting};
+use crate::xapi::encoding::{self, LoadedMeeting};
 use crate::xapi::{route, Change, Destination, Skip, State, XapiSettings};
 
 /// Persists changes in one MULTI/EXEC.
@@ -140,7 +140,7 @@ pub fn load_at(
             .clone()
     };
     let mut meetings: Vec<LoadedMeeting> = Vec::new();
-    for (id, hash) in read_all(conn, keys::XAPI_MEETINGS, keys::xapi_meeting)? {
+    for (id, hash) in super::read_records(conn, keys::XAPI_MEETINGS, keys::xapi_meeting)? {
         match hash.and_then(|h| encoding::meeting(&id, &h, now_ms, &mut resolve)) {
             Ok(m) => meetings.push(m),
             Err(why) => skip("meeting", &id, why),
@@ -183,7 +183,7 @@ pub fn load_at(
     let by_age =
         |a: &(f64, String), b: &(f64, String)| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1));
     let mut users = Vec::new();
-    for (id, hash) in read_all(conn, keys::XAPI_USERS, keys::xapi_user)? {
+    for (id, hash) in super::read_records(conn, keys::XAPI_USERS, keys::xapi_user)? {
         match hash.and_then(|h| encoding::user(&id, &h)) {
             Ok(u) => users.push(u),
             Err(why) => skip("user", &id, why),
@@ -203,7 +203,7 @@ pub fn load_at(
         });
     }
     let mut polls = Vec::new();
-    for (id, hash) in read_all(conn, keys::XAPI_POLLS, keys::xapi_poll)? {
+    for (id, hash) in super::read_records(conn, keys::XAPI_POLLS, keys::xapi_poll)? {
         match hash.and_then(|h| encoding::poll(&id, &h)) {
             Ok(p) => polls.push(p),
             Err(why) => skip("poll", &id, why),
@@ -225,49 +225,4 @@ pub fn load_at(
     let (m, u, p) = state.counts();
     log::info!("loaded {m} xAPI meeting, {u} user and {p} poll records ({skipped} skipped)");
     Ok((state, skipped))
-}
-
-/// Every record of a set: its members and their hashes, in one round trip
-/// for the hashes. A record that is not a readable hash is an `Err` of its
-/// own, so that it is skipped, not the whole load.
-fn read_all(
-    conn: &mut redis::Connection,
-    set: &str,
-    key: fn(&str) -> String,
-) -> redis::RedisResult<Vec<(String, Result<Hash, String>)>> {
-    let members: Vec<Vec<u8>> = redis::cmd("SMEMBERS").arg(set).query(conn)?;
-    let mut records = Vec::new();
-    let mut ids = Vec::with_capacity(members.len());
-    for member in members {
-        match String::from_utf8(member) {
-            Ok(id) => ids.push(id),
-            Err(e) => records.push((
-                String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                Err("the record id is not UTF-8".to_owned()),
-            )),
-        }
-    }
-    if ids.is_empty() {
-        return Ok(records);
-    }
-    let mut pipe = redis::pipe();
-    pipe.ignore_errors();
-    for id in &ids {
-        pipe.cmd("HGETALL").arg(key(id));
-    }
-    let replies: Vec<redis::Value> = pipe.query(conn)?;
-    let hashes = replies.into_iter().map(|reply| match reply {
-        redis::Value::ServerError(e) => Err(format!("not readable as a hash ({e})")),
-        other => redis::from_redis_value::<Hash>(other)
-            .map_err(|e| format!("not readable as a hash ({e})"))
-            .and_then(|h| {
-                if h.is_empty() {
-                    Err("no record".to_owned())
-                } else {
-                    Ok(h)
-                }
-            }),
-    });
-    records.extend(ids.into_iter().zip(hashes));
-    Ok(records)
 }
