@@ -6,8 +6,9 @@
 //! capping the hook at some 25 requests a second. A new connection per
 //! request does not stall (a new connection ACKs at once). So a hook whose
 //! kept-alive requests keep taking about that long while events wait is
-//! tried on new connections; if they are much faster it keeps them, if not
-//! the endpoint is just slow and stays on kept-alive connections. Pure; the
+//! tried on new connections; if they are clearly faster it keeps them, if
+//! not the endpoint is just slow and stays on kept-alive connections (and is
+//! looked at again much later). Pure; the
 //! scheduler keeps one per hook.
 
 use std::collections::VecDeque;
@@ -30,9 +31,14 @@ enum Mode {
     Probing(Vec<Duration>),
     /// On new connections: they were much faster.
     Fresh,
-    /// On kept-alive connections for good: new ones were not faster.
-    Slow,
+    /// On kept-alive connections: new ones were not faster. After
+    /// [`RECHECK_AFTER`] more requests the hook is watched again (the
+    /// machine may have been busy when it was tried).
+    Slow(usize),
 }
+
+/// Requests after a rejected try before a hook is watched again.
+const RECHECK_AFTER: usize = 10_000;
 
 /// What changed, for a log line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,15 +121,26 @@ impl Stall {
                 }
                 let fresh = median(times);
                 let pooled = self.pooled_median();
-                if fresh * 2 < pooled {
+                // Clearly faster: by a quarter at least, which a stall of
+                // tens of ms is even when new connections are slow to open
+                // on a busy machine, and a slow endpoint is not.
+                if fresh * 4 < pooled * 3 {
                     self.mode = Mode::Fresh;
                     Some(Verdict::Adopt { pooled, fresh })
                 } else {
-                    self.mode = Mode::Slow;
+                    self.mode = Mode::Slow(0);
                     Some(Verdict::Reject { pooled, fresh })
                 }
             }
-            Mode::Fresh | Mode::Slow => None,
+            Mode::Slow(seen) => {
+                *seen += requests;
+                if *seen >= RECHECK_AFTER {
+                    self.mode = Mode::Pooled;
+                    self.pooled.clear();
+                }
+                None
+            }
+            Mode::Fresh => None,
         }
     }
 
@@ -220,6 +237,31 @@ mod tests {
             feed(&mut s, ms(50), 100, 10).is_empty(),
             "never probed again"
         );
+    }
+
+    #[test]
+    fn new_connections_slowed_by_a_busy_machine_still_win_against_a_stall() {
+        let mut s = Stall::default();
+        feed(&mut s, ms(44), WINDOW, 10);
+        let v = feed(&mut s, ms(28), WINDOW, 10);
+        assert_eq!(
+            v,
+            vec![Verdict::Adopt {
+                pooled: ms(44),
+                fresh: ms(28)
+            }]
+        );
+    }
+
+    #[test]
+    fn a_slow_endpoint_is_watched_again_after_many_requests() {
+        let mut s = Stall::default();
+        feed(&mut s, ms(50), WINDOW, 10);
+        feed(&mut s, ms(48), WINDOW, 10);
+        assert!(!s.fresh());
+        assert!(feed(&mut s, ms(50), RECHECK_AFTER - 1, 10).is_empty());
+        let v = feed(&mut s, ms(50), WINDOW + 1, 10);
+        assert_eq!(v, vec![Verdict::Probe { pooled: ms(50) }], "tried again");
     }
 
     #[test]
