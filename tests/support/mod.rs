@@ -11,6 +11,8 @@
 //! - [`api`]: plain HTTP requests and signed API URLs;
 //! - [`events`]: messages to publish, and what callbacks carry back;
 //! - [`layout`]: the Redis keys the service keeps;
+//! - [`fake_bbb`]: a fake BBB server's hooks API, checking checksums and
+//!   answering as a test tells it (the cluster tests);
 //! - [`proxy`]: a TCP proxy that holds a connection up once it sees given
 //!   bytes (a Redis that stalls at a chosen command), and an HTTP receiver
 //!   that writes each answer's head and body apart (a delayed-ACK stall).
@@ -41,6 +43,7 @@
 
 mod api;
 mod events;
+mod fake_bbb;
 mod layout;
 mod process;
 mod proxy;
@@ -52,6 +55,7 @@ use std::time::{Duration, Instant};
 
 pub use api::*;
 pub use events::*;
+pub use fake_bbb::*;
 pub use layout::*;
 pub use process::*;
 pub use proxy::*;
