@@ -101,11 +101,11 @@ impl Service {
         let writer = std::thread::Builder::new()
             .name("api-writer".into())
             .spawn(move || writer.serve(calls))?;
-        let limits = http::Limits {
-            max_request_bytes: config.api_max_request_bytes,
-            threads: API_CONNECTION_THREADS,
-            refusal: crate::api::refusal,
-        };
+        let limits = http::Limits::new(
+            config.api_max_request_bytes,
+            API_CONNECTION_THREADS,
+            crate::api::refusal,
+        );
         let server = http::Server::from_listener(listener, limits, api.handler())?;
         let api_addr = server.addr();
         let exporter = match metrics_listener {
@@ -117,11 +117,7 @@ impl Service {
                     hooks: hooks.clone(),
                     status: delivery.status(),
                 };
-                let limits = http::Limits {
-                    max_request_bytes: 16 * 1024,
-                    threads: 2,
-                    refusal: http::text_refusal,
-                };
+                let limits = http::Limits::new(16 * 1024, 2, http::text_refusal);
                 let server = http::Server::from_listener(listener, limits, exporter.handler())?;
                 log::info!("metrics listening on http://{}/metrics", server.addr());
                 Some(server)

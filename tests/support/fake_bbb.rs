@@ -49,11 +49,7 @@ impl FakeBbb {
             };
             http::Response::new(status, "text/xml", body)
         });
-        let limits = http::Limits {
-            max_request_bytes: 64 * 1024,
-            threads: 2,
-            refusal: http::text_refusal,
-        };
+        let limits = http::Limits::new(64 * 1024, 2, http::text_refusal);
         let server = http::Server::start("127.0.0.1:0".parse().expect("address"), limits, handler)
             .expect("fake BBB listens");
         FakeBbb {
