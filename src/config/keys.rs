@@ -12,6 +12,9 @@ use super::parse::{boolean, list, lower_list, number, optional, whole, Key, Spec
 use super::{PermanentHook, RedisUrl, Secret};
 use crate::checksum::Algorithm;
 
+use super::cluster::Mode as ClusterMode;
+use crate::cluster::relay::RelayUrl;
+
 /// `BBB_WEBHOOKS_CALLBACK_AUTH`; the checksum's algorithm is another key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthMode {
@@ -275,6 +278,82 @@ pub const METRICS_BIND: Key<Option<SocketAddr>> = Key {
     },
 };
 
+// --- Cluster mode (issue 15): one hooks API for a pool of BBB servers. ---
+// Checked together, and against the other keys, in `cluster.rs`.
+
+pub const CLUSTER: Key<ClusterMode> = Key {
+    name: "BBB_WEBHOOKS_CLUSTER",
+    default: "off",
+    help: "cluster mode: off (on a BBB server), scalelite (the pool of BBB servers read from Scalelite's Redis) or static (the pool in BBB_WEBHOOKS_CLUSTER_SERVERS); in cluster mode no BBB channel is read and the shared secret is the load balancer's",
+    expects: "off, scalelite or static",
+    parse: |s| match s.to_ascii_lowercase().as_str() {
+        "off" => Ok(ClusterMode::Off),
+        "scalelite" => Ok(ClusterMode::Scalelite),
+        "static" => Ok(ClusterMode::Static),
+        _ => Err(s),
+    },
+};
+
+pub const SCALELITE_REDIS_URL: Key<Option<RedisUrl>> = Key {
+    name: "BBB_WEBHOOKS_SCALELITE_REDIS_URL",
+    default: "",
+    help:
+        "Scalelite's Redis, only ever read (cluster mode scalelite); unset: BBB_WEBHOOKS_REDIS_URL",
+    expects: "a redis:// or unix:// URL",
+    parse: |s| match optional(s) {
+        None => Ok(None),
+        Some(u) => (REDIS_URL.parse)(u).map(Some),
+    },
+};
+
+pub const SCALELITE_NAMESPACE: Key<String> = Key {
+    name: "BBB_WEBHOOKS_SCALELITE_NAMESPACE",
+    default: "scalelite",
+    help: "prefix of Scalelite's keys in its Redis (Scalelite's REDIS_NAMESPACE)",
+    expects: "a key prefix without spaces",
+    parse: |s| {
+        let ok = !s.is_empty() && !s.contains(char::is_whitespace);
+        whole(s, Some(s.trim_end_matches(':').to_owned()).filter(|_| ok))
+    },
+};
+
+/// Checked in `cluster.rs`, whose errors never show a URL or a secret.
+pub const CLUSTER_SERVERS: Key<Option<String>> = Key {
+    name: "BBB_WEBHOOKS_CLUSTER_SERVERS",
+    default: "",
+    help: "the pool in cluster mode static: comma-separated id=URL|secret entries, URL a server's API base (https://bbb1.example.com/bigbluebutton/api) and secret its shared secret",
+    expects: "comma-separated id=URL|secret entries",
+    parse: |s| Ok(optional(s).map(str::to_owned)),
+};
+
+pub const CLUSTER_RELAY_URL: Key<Option<RelayUrl>> = Key {
+    name: "BBB_WEBHOOKS_CLUSTER_RELAY_URL",
+    default: "",
+    help: "cluster mode: the public URL at which the pool's BBB servers reach this service, e.g. https://lb.example.com/bigbluebutton/api/hooks/relay; each server's relay hook calls back <URL>/<server id>",
+    expects: "an absolute http(s) URL with a path and no query, e.g. https://lb.example.com/bigbluebutton/api/hooks/relay",
+    parse: |s| match optional(s) {
+        None => Ok(None),
+        Some(u) => RelayUrl::parse(u).map(Some).map_err(|_| s),
+    },
+};
+
+pub const CLUSTER_SYNC_SECS: Key<Duration> = Key {
+    name: "BBB_WEBHOOKS_CLUSTER_SYNC_SECS",
+    default: "10",
+    help:
+        "cluster mode: seconds between two reads of the pool and checks of the servers' relay hooks",
+    expects: "a number of seconds from 1 to 3600",
+    parse: |s| number(s, 1..=3600).map(Duration::from_secs),
+};
+
+pub const CLUSTER_DISABLED_GRACE_SECS: Key<Duration> = Key {
+    name: "BBB_WEBHOOKS_CLUSTER_DISABLED_GRACE_SECS",
+    default: "3600",
+    help: "cluster mode: how long a server disabled in the pool keeps its relay hook, for the recordings of its last meetings; 0: removed at once",
+    expects: "a number of seconds",
+    parse: |s| number(s, 0..=u64::MAX).map(Duration::from_secs),
+};
+
 /// Every key, in the order of `--help` and the docs. A key missing here is
 /// unknown in the environment and the file, and makes every load fail.
 pub const TABLE: &[Spec] = &[
@@ -305,6 +384,13 @@ pub const TABLE: &[Spec] = &[
     GET_RAW.spec(),
     LOG_LEVEL.spec(),
     METRICS_BIND.spec(),
+    CLUSTER.spec(),
+    SCALELITE_REDIS_URL.spec(),
+    SCALELITE_NAMESPACE.spec(),
+    CLUSTER_SERVERS.spec(),
+    CLUSTER_RELAY_URL.spec(),
+    CLUSTER_SYNC_SECS.spec(),
+    CLUSTER_DISABLED_GRACE_SECS.spec(),
 ];
 
 /// [`TABLE`] as (name, default, help) triples: the form `config::KEYS` has

@@ -10,12 +10,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod cluster;
 mod docs;
 mod keys;
 mod parse;
 mod properties;
 mod sources;
 
+pub use cluster::{Cluster, PoolSource};
 pub use parse::list;
 
 use crate::checksum::Algorithm;
@@ -153,6 +155,16 @@ pub struct Config {
     pub log_level: log::LevelFilter,
     /// `None`: no metrics endpoint: `BBB_WEBHOOKS_METRICS_BIND`, unset by default.
     pub metrics_bind: Option<SocketAddr>,
+    /// Cluster mode (issue 15); `None`, a BBB server, when
+    /// `BBB_WEBHOOKS_CLUSTER`, default `off`, is off. Its pool: Scalelite's
+    /// Redis at `BBB_WEBHOOKS_SCALELITE_REDIS_URL`, unset by default (then
+    /// `BBB_WEBHOOKS_REDIS_URL`), keys under `BBB_WEBHOOKS_SCALELITE_NAMESPACE`,
+    /// default `scalelite`; or `BBB_WEBHOOKS_CLUSTER_SERVERS`, unset by default.
+    /// Relay hooks call back `BBB_WEBHOOKS_CLUSTER_RELAY_URL`, unset by default
+    /// (required in cluster mode), every `BBB_WEBHOOKS_CLUSTER_SYNC_SECS`,
+    /// default `10`; a disabled server keeps its relay hook for
+    /// `BBB_WEBHOOKS_CLUSTER_DISABLED_GRACE_SECS`, default `3600`.
+    pub cluster: Option<Cluster>,
 }
 
 impl Config {
@@ -241,6 +253,7 @@ impl Config {
             get_raw: v.parse(&keys::GET_RAW)?,
             log_level: v.parse(&keys::LOG_LEVEL)?,
             metrics_bind: v.parse(&keys::METRICS_BIND)?,
+            cluster: cluster::from_values(v)?,
         })
     }
 
