@@ -58,6 +58,9 @@ pub struct Metrics {
     pub meetings: AtomicU64,
     /// Users in the mapping state (gauge, published by ingest).
     pub users: AtomicU64,
+    /// Cluster mode's figures per pool server: relay POSTs taken and
+    /// refused, relay hooks created and in place.
+    pub cluster: crate::cluster::stats::Stats,
 }
 
 impl Metrics {
