@@ -97,6 +97,10 @@ pub(super) fn from_values(v: &Values) -> Result<Option<Cluster>> {
             let origin = v.origin(&keys::CLUSTER_SERVERS)?.to_string();
             return Err(needless(keys::CLUSTER_SERVERS.name, origin)?);
         }
+        if scalelite_url.is_some() {
+            let origin = v.origin(&keys::SCALELITE_REDIS_URL)?.to_string();
+            return Err(needless(keys::SCALELITE_REDIS_URL.name, origin)?);
+        }
         return Ok(None);
     }
     let source = match mode {
@@ -313,6 +317,10 @@ mod tests {
                 "BBB_WEBHOOKS_CLUSTER_RELAY_URL (from the environment) has the value",
             ),
             (
+                vec![("BBB_WEBHOOKS_SCALELITE_REDIS_URL", "redis://:pw@sl:6379")],
+                "BBB_WEBHOOKS_SCALELITE_REDIS_URL is set (from the environment) but BBB_WEBHOOKS_CLUSTER is off",
+            ),
+            (
                 vec![("BBB_WEBHOOKS_CLUSTER_SYNC_SECS", "0")],
                 "BBB_WEBHOOKS_CLUSTER_SYNC_SECS",
             ),
@@ -332,7 +340,10 @@ mod tests {
         for (pairs, want) in cases {
             let e = err(&pairs);
             assert!(e.contains(want), "{pairs:?}: {e}");
-            assert!(!e.contains("topsecret") && !e.contains("token=x"), "{e}");
+            assert!(
+                !e.contains("topsecret") && !e.contains("token=x") && !e.contains(":pw@"),
+                "{e}"
+            );
         }
     }
 }
