@@ -45,6 +45,32 @@ pub struct Cluster {
     pub disabled_grace: Duration,
 }
 
+/// Parses `BBB_WEBHOOKS_CLUSTER`.
+pub(super) fn parse_mode(s: &str) -> std::result::Result<Mode, &str> {
+    match s.to_ascii_lowercase().as_str() {
+        "off" => Ok(Mode::Off),
+        "scalelite" => Ok(Mode::Scalelite),
+        "static" => Ok(Mode::Static),
+        _ => Err(s),
+    }
+}
+
+/// Parses `BBB_WEBHOOKS_SCALELITE_NAMESPACE`, without a trailing `:`.
+pub(super) fn parse_namespace(s: &str) -> std::result::Result<String, &str> {
+    let ok = !s.is_empty() && !s.contains(char::is_whitespace);
+    Some(s.trim_end_matches(':').to_owned())
+        .filter(|n| ok && !n.is_empty())
+        .ok_or(s)
+}
+
+/// Parses `BBB_WEBHOOKS_CLUSTER_RELAY_URL`; empty: unset.
+pub(super) fn parse_relay_url(s: &str) -> std::result::Result<Option<RelayUrl>, &str> {
+    match s {
+        "" => Ok(None),
+        u => RelayUrl::parse(u).map(Some).map_err(|_| s),
+    }
+}
+
 /// The API calls the relay path must leave alone.
 const API_CALLS: [&str; 7] = [
     "hooks/create",

@@ -12,8 +12,7 @@ use super::parse::{boolean, list, lower_list, number, optional, whole, Key, Spec
 use super::{PermanentHook, RedisUrl, Secret};
 use crate::checksum::Algorithm;
 
-use super::cluster::Mode as ClusterMode;
-use crate::cluster::relay::RelayUrl;
+use super::cluster;
 
 /// `BBB_WEBHOOKS_CALLBACK_AUTH`; the checksum's algorithm is another key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -278,32 +277,22 @@ pub const METRICS_BIND: Key<Option<SocketAddr>> = Key {
     },
 };
 
-// --- Cluster mode (issue 15): one hooks API for a pool of BBB servers. ---
-// Checked together, and against the other keys, in `cluster.rs`.
+// --- Cluster mode (issue 15); checked together in `cluster.rs`. ---
 
-pub const CLUSTER: Key<ClusterMode> = Key {
+pub const CLUSTER: Key<cluster::Mode> = Key {
     name: "BBB_WEBHOOKS_CLUSTER",
     default: "off",
     help: "cluster mode: off (on a BBB server), scalelite (the pool of BBB servers read from Scalelite's Redis) or static (the pool in BBB_WEBHOOKS_CLUSTER_SERVERS); in cluster mode no BBB channel is read and the shared secret is the load balancer's",
     expects: "off, scalelite or static",
-    parse: |s| match s.to_ascii_lowercase().as_str() {
-        "off" => Ok(ClusterMode::Off),
-        "scalelite" => Ok(ClusterMode::Scalelite),
-        "static" => Ok(ClusterMode::Static),
-        _ => Err(s),
-    },
+    parse: cluster::parse_mode,
 };
 
 pub const SCALELITE_REDIS_URL: Key<Option<RedisUrl>> = Key {
     name: "BBB_WEBHOOKS_SCALELITE_REDIS_URL",
     default: "",
-    help:
-        "Scalelite's Redis, only ever read (cluster mode scalelite); unset: BBB_WEBHOOKS_REDIS_URL",
+    help: "Scalelite's Redis, only read (cluster mode scalelite); unset: BBB_WEBHOOKS_REDIS_URL",
     expects: "a redis:// or unix:// URL",
-    parse: |s| match optional(s) {
-        None => Ok(None),
-        Some(u) => (REDIS_URL.parse)(u).map(Some),
-    },
+    parse: |s| optional(s).map(|u| (REDIS_URL.parse)(u)).transpose(),
 };
 
 pub const SCALELITE_NAMESPACE: Key<String> = Key {
@@ -311,10 +300,7 @@ pub const SCALELITE_NAMESPACE: Key<String> = Key {
     default: "scalelite",
     help: "prefix of Scalelite's keys in its Redis (Scalelite's REDIS_NAMESPACE)",
     expects: "a key prefix without spaces",
-    parse: |s| {
-        let ok = !s.is_empty() && !s.contains(char::is_whitespace);
-        whole(s, Some(s.trim_end_matches(':').to_owned()).filter(|_| ok))
-    },
+    parse: cluster::parse_namespace,
 };
 
 /// Checked in `cluster.rs`, whose errors never show a URL or a secret.
@@ -326,22 +312,18 @@ pub const CLUSTER_SERVERS: Key<Option<String>> = Key {
     parse: |s| Ok(optional(s).map(str::to_owned)),
 };
 
-pub const CLUSTER_RELAY_URL: Key<Option<RelayUrl>> = Key {
+pub const CLUSTER_RELAY_URL: Key<Option<crate::cluster::relay::RelayUrl>> = Key {
     name: "BBB_WEBHOOKS_CLUSTER_RELAY_URL",
     default: "",
     help: "cluster mode: the public URL at which the pool's BBB servers reach this service, e.g. https://lb.example.com/bigbluebutton/api/hooks/relay; each server's relay hook calls back <URL>/<server id>",
     expects: "an absolute http(s) URL with a path and no query, e.g. https://lb.example.com/bigbluebutton/api/hooks/relay",
-    parse: |s| match optional(s) {
-        None => Ok(None),
-        Some(u) => RelayUrl::parse(u).map(Some).map_err(|_| s),
-    },
+    parse: cluster::parse_relay_url,
 };
 
 pub const CLUSTER_SYNC_SECS: Key<Duration> = Key {
     name: "BBB_WEBHOOKS_CLUSTER_SYNC_SECS",
     default: "10",
-    help:
-        "cluster mode: seconds between two reads of the pool and checks of the servers' relay hooks",
+    help: "cluster mode: seconds between two reads of the pool and checks of its relay hooks",
     expects: "a number of seconds from 1 to 3600",
     parse: |s| number(s, 1..=3600).map(Duration::from_secs),
 };
@@ -411,71 +393,4 @@ pub fn find(name: &str) -> Option<&'static Spec> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_table_is_well_formed() {
-        for (i, k) in TABLE.iter().enumerate() {
-            assert!(k.name.starts_with("BBB_WEBHOOKS_"), "{}", k.name);
-            assert!(!k.help.is_empty(), "{} has help", k.name);
-            assert!(
-                TABLE[..i].iter().all(|o| o.name != k.name),
-                "{} declared once",
-                k.name
-            );
-            assert_eq!(find(k.name).map(|f| f.help), Some(k.help));
-            assert_eq!(TRIPLES[i], (k.name, k.default, k.help));
-        }
-        assert!(find("BBB_WEBHOOKS_NOPE").is_none());
-    }
-
-    #[test]
-    fn numbers_keep_to_their_key_s_range() {
-        assert_eq!((DELIVERY_WORKERS.parse)("1024"), Ok(1024));
-        assert_eq!((DELIVERY_WORKERS.parse)("1025"), Err("1025"));
-        assert_eq!((MULTI_EVENT.parse)("1001"), Err("1001"));
-        assert_eq!((MAX_REDIRECTS.parse)("0"), Ok(0));
-        assert_eq!((API_MAX_REQUEST_BYTES.parse)("1023"), Err("1023"));
-        assert_eq!((REQUEST_TIMEOUT_MS.parse)("0"), Err("0"));
-        let secs = Duration::from_secs;
-        assert_eq!((MEETING_TTL_SECS.parse)("60"), Ok(secs(60)));
-        let ms = |l: &[u64]| l.iter().map(|n| Duration::from_millis(*n)).collect();
-        assert_eq!((RETRY_INTERVALS_MS.parse)("1, 2"), Ok(ms(&[1, 2])));
-        assert_eq!((RETRY_INTERVALS_MS.parse)("1,x"), Err("1,x"));
-        assert_eq!((RETRY_INTERVALS_MS.parse)(","), Err(","));
-    }
-
-    #[test]
-    fn text_values() {
-        assert_eq!((API_PATH.parse)("/api//").as_deref(), Ok("/api"));
-        assert!((API_PATH.parse)("api").is_err());
-        assert!((API_PATH.parse)("/a?b").is_err());
-        assert!((REDIS_URL.parse)("unix:///run/redis.sock").is_ok());
-        assert!((REDIS_URL.parse)("http://x").is_err());
-        assert_eq!((CALLBACK_AUTH.parse)("Bearer"), Ok(AuthMode::Bearer));
-        assert_eq!((CHANNELS.parse)(" ,"), Err(" ,"));
-        assert_eq!(
-            (EXCLUDE_EVENTS.parse)("User-Left"),
-            Ok(vec!["user-left".into()])
-        );
-        assert_eq!((METRICS_BIND.parse)(""), Ok(None));
-        assert_eq!((METRICS_BIND.parse)("localhost"), Err("localhost"));
-        assert_eq!((SHARED_SECRET.parse)(""), Ok(None));
-    }
-
-    #[test]
-    fn a_bad_permanent_hook_is_named_alone() {
-        let hook = |url: &str, raw| PermanentHook {
-            url: url.into(),
-            raw,
-        };
-        assert_eq!(
-            (PERMANENT_HOOKS.parse)("http://a/x, raw: https://b/y"),
-            Ok(vec![hook("http://a/x", false), hook("https://b/y", true)])
-        );
-        let bad = (PERMANENT_HOOKS.parse)("http://a/x, raw:ftp://b");
-        assert_eq!(bad, Err("raw:ftp://b"));
-        assert_eq!((PERMANENT_HOOKS.parse)(""), Ok(vec![]));
-    }
-}
+mod tests;
