@@ -238,6 +238,9 @@ pub fn render(
         &[(None, u64::from(m.redis_subscribed.load(Ordering::Relaxed)))],
     );
     xapi::render(&mut out, m, status);
+    if m.cluster.is_enabled() {
+        crate::cluster::exposition::render(&mut out, &m.cluster.snapshot());
+    }
     out
 }
 
@@ -267,7 +270,7 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str, samples: &[Sampl
 }
 
 /// Escapes a label value: backslash, double quote and line feed.
-fn escape(v: &str) -> String {
+pub(crate) fn escape(v: &str) -> String {
     let mut s = String::with_capacity(v.len());
     for c in v.chars() {
         match c {
@@ -341,6 +344,10 @@ mod tests {
             let typed = format!("# TYPE {name} counter");
             assert_eq!(text.contains(&typed), name.ends_with("_total"), "{name}");
         }
+        assert!(
+            !text.contains("cluster_"),
+            "no cluster families off cluster mode"
+        );
         // Labelled samples sort by hook id, so the output is stable.
         let a = text.find("{hook=\"a\"}").expect("a");
         let b = text.find("{hook=\"b").expect("b");

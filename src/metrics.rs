@@ -68,6 +68,9 @@ pub struct Metrics {
     /// What each LRS (by destination id) did with its statements. Behind a
     /// lock taken once per LRS answer, never on the callbacks' path.
     pub xapi_lrs: Mutex<BTreeMap<String, LrsCounts>>,
+    /// Cluster mode's figures per pool server: relay POSTs taken and
+    /// refused, relay hooks created and in place.
+    pub cluster: crate::cluster::stats::Stats,
 }
 
 /// One LRS's statement counts since start.

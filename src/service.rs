@@ -1,6 +1,7 @@
 //! Wiring: loads the hooks and the mapping state, starts delivery, ingest and
-//! the API in that order, and stops them in the reverse order. Holds no logic
-//! of its own.
+//! the API in that order, and stops them in the reverse order. In cluster
+//! mode there is no ingest: the cluster's sync thread and relay endpoint
+//! (in front of the API) take its place. Holds no logic of its own.
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -38,12 +39,14 @@ pub struct Service {
     api_addr: SocketAddr,
     server: http::Server,
     writer: JoinHandle<()>,
-    ingest: JoinHandle<()>,
+    /// `None` in cluster mode, which reads no BBB channel.
+    ingest: Option<JoinHandle<()>>,
     ingest_stop: Sender<()>,
     delivery: Delivery,
     exporter: Option<http::Server>,
     pub metrics: Arc<Metrics>,
     pub hooks: Hooks,
+    cluster: Option<crate::cluster::running::Running>,
 }
 
 impl Service {
@@ -78,6 +81,10 @@ impl Service {
             state.meeting_count(),
             state.user_count()
         );
+        let cluster = match &config.cluster {
+            Some(settings) => Some(crate::cluster::running::prepare(settings, &mut conn)?),
+            None => None,
+        };
 
         let delivery = Delivery::start(config.clone(), hooks.clone(), metrics.clone(), backlog)?;
         let (ingest_stop, ingest_stop_rx) = bounded(1);
@@ -92,9 +99,19 @@ impl Service {
         )
         .with_xapi(xapi.zip(xapi_state).map(|(x, s)| Xapi::new(x, s)));
         ingest.publish_state_size();
-        let ingest = std::thread::Builder::new()
-            .name("ingest".into())
-            .spawn(move || ingest.run())?;
+        // Cluster mode reads no BBB channel: events come relayed.
+        let ingest = match config.cluster {
+            Some(_) => None,
+            None => Some(
+                std::thread::Builder::new()
+                    .name("ingest".into())
+                    .spawn(move || ingest.run())?,
+            ),
+        };
+        let cluster = match cluster {
+            Some(c) => Some(c.start(&config, hooks.clone(), delivery.sender(), metrics.clone())?),
+            None => None,
+        };
         let (api, calls) = Api::new(config.clone(), hooks.clone(), delivery.status());
         let writer = Writer {
             config: config.clone(),
@@ -105,12 +122,17 @@ impl Service {
         let writer = std::thread::Builder::new()
             .name("api-writer".into())
             .spawn(move || writer.serve(calls))?;
-        let limits = http::Limits {
-            max_request_bytes: config.api_max_request_bytes,
-            threads: API_CONNECTION_THREADS,
-            refusal: crate::api::refusal,
-        };
-        let server = http::Server::from_listener(listener, limits, api.handler())?;
+        let mut limits = http::Limits::new(
+            config.api_max_request_bytes,
+            API_CONNECTION_THREADS,
+            crate::api::refusal,
+        );
+        let mut handler = api.handler();
+        if let Some(c) = &cluster {
+            limits = c.limits(limits);
+            handler = c.handler(handler);
+        }
+        let server = http::Server::from_listener(listener, limits, handler)?;
         let api_addr = server.addr();
         let exporter = match metrics_listener {
             None => None,
@@ -121,11 +143,7 @@ impl Service {
                     hooks: hooks.clone(),
                     status: delivery.status(),
                 };
-                let limits = http::Limits {
-                    max_request_bytes: 16 * 1024,
-                    threads: 2,
-                    refusal: http::text_refusal,
-                };
+                let limits = http::Limits::new(16 * 1024, 2, http::text_refusal);
                 let server = http::Server::from_listener(listener, limits, exporter.handler())?;
                 log::info!("metrics listening on http://{}/metrics", server.addr());
                 Some(server)
@@ -142,6 +160,7 @@ impl Service {
             exporter,
             metrics,
             hooks,
+            cluster,
         })
     }
 
@@ -164,9 +183,12 @@ impl Service {
         // Each stage gets its share; what a stage leaves unused goes on.
         self.server.stop((start + API_STOP).min(deadline));
         crate::http::join_until(vec![self.writer], (start + API_STOP).min(deadline));
+        if let Some(cluster) = self.cluster {
+            cluster.shutdown((Instant::now() + crate::cluster::running::STOP).min(deadline));
+        }
         let _ = self.ingest_stop.send(());
         crate::http::join_until(
-            vec![self.ingest],
+            self.ingest.into_iter().collect(),
             (Instant::now() + INGEST_STOP).min(deadline),
         );
         self.delivery.shutdown(deadline);

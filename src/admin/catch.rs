@@ -89,11 +89,7 @@ pub fn run(args: &[String], config: &Config) -> Result<bool> {
         );
         http::Response::new(200, "text/plain", "ok")
     });
-    let limits = http::Limits {
-        max_request_bytes: MAX_BODY,
-        threads: 4,
-        refusal: http::text_refusal,
-    };
+    let limits = http::Limits::new(MAX_BODY, 4, http::text_refusal);
     let server = http::Server::start(bind, limits, handler)
         .map_err(|e| Error::Other(format!("cannot listen on {bind}: {e}")))?;
     let port = server.addr().port();

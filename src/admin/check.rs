@@ -1,6 +1,7 @@
 //! `bbb-webhooks check`: tells an admin what is wrong, one line per check
-//! (configuration, secret, Redis, xAPI, API port, metrics port) with a hint
-//! on failure. Never prints the secret, only where it was found.
+//! (configuration, secret, Redis, xAPI, API port, metrics port; in cluster
+//! mode the pool and each server's relay hook) with a hint on failure. Never
+//! prints the secret, only where it was found.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -66,6 +67,14 @@ pub fn run(args: &[String], ctx: &Context) -> Result<bool> {
     check_api(&mut r, &config);
     if let Some(bind) = config.metrics_bind {
         check_metrics(&mut r, bind);
+    }
+    if let Some(cluster) = &config.cluster {
+        for l in super::cluster::check(&config, cluster) {
+            match l.ok {
+                true => r.ok(&l.what, &l.text),
+                false => r.fail(&l.what, &l.text, l.hint),
+            }
+        }
     }
     Ok(!r.failed)
 }

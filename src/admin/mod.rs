@@ -5,6 +5,7 @@
 
 mod catch;
 mod check;
+mod cluster;
 mod hooks;
 mod sign;
 mod test_event;

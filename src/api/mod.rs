@@ -189,7 +189,11 @@ impl Api {
         let params = query::params(&signed);
         let p = |name: &str| query::get(&params, name).filter(|v| !v.is_empty());
         let reply = |r| Routed::Reply(r);
+        let raw = p("getRaw").is_some_and(|r| r.eq_ignore_ascii_case("true"));
         match name {
+            "hooks/create" | "subscribeEvent" if raw && self.config.cluster.is_some() => {
+                reply(fail(msg::CLUSTER_RAW))
+            }
             "hooks/create" => Change::create(
                 p("callbackURL"),
                 p("meetingID"),

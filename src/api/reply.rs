@@ -105,4 +105,9 @@ pub mod msg {
         ("headersTooLarge", "The request headers are too large.");
     pub const BUSY: (&str, &str) = ("serviceBusy", "The service is busy; try again.");
     pub const METHOD: (&str, &str) = ("methodNotAllowed", "Only GET requests are supported.");
+    /// Cluster mode relays mapped events only.
+    pub const CLUSTER_RAW: (&str, &str) = (
+        "createHookError",
+        "Raw hooks (getRaw=true) are not available behind the load balancer: the BBB servers relay mapped events only. Register the hook without getRaw.",
+    );
 }

@@ -32,7 +32,9 @@ pub(super) fn markdown_table() -> String {
         } else {
             format!("`{}`", k.default)
         };
-        s.push_str(&format!("| `{}` | {default} | {} |\n", k.name, k.help));
+        // A `|` in a cell ends it, in code spans too, unless escaped.
+        let help = k.help.replace('|', "\\|");
+        s.push_str(&format!("| `{}` | {default} | {help} |\n", k.name));
     }
     s
 }

@@ -289,6 +289,13 @@ pub const SECRET_VALUES: [&str; 3] = [
     XAPI_LRS_TOKEN.name,
 ];
 
+// Cluster mode's keys (issue 15, docs/cluster.md): `keys/cluster.rs`.
+mod cluster;
+pub use cluster::{
+    CLUSTER, CLUSTER_DISABLED_GRACE_SECS, CLUSTER_RELAY_URL, CLUSTER_SERVERS, CLUSTER_SYNC_SECS,
+    SCALELITE_NAMESPACE, SCALELITE_REDIS_URL,
+};
+
 /// Every key, in the order of `--help` and the docs. A key missing here is
 /// unknown in the environment and the file, and makes every load fail.
 pub const TABLE: &[Spec] = &[
@@ -325,6 +332,13 @@ pub const TABLE: &[Spec] = &[
     XAPI_LRS_PASSWORD.spec(),
     XAPI_LRS_TOKEN.spec(),
     XAPI_UUID_NAMESPACE.spec(),
+    CLUSTER.spec(),
+    SCALELITE_REDIS_URL.spec(),
+    SCALELITE_NAMESPACE.spec(),
+    CLUSTER_SERVERS.spec(),
+    CLUSTER_RELAY_URL.spec(),
+    CLUSTER_SYNC_SECS.spec(),
+    CLUSTER_DISABLED_GRACE_SECS.spec(),
 ];
 
 /// [`TABLE`] as (name, default, help) triples: the form `config::KEYS` has

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod cluster;
 mod docs;
 mod keys;
 mod parse;
@@ -17,6 +18,7 @@ mod properties;
 mod sources;
 mod xapi;
 
+pub use cluster::{Cluster, PoolSource};
 pub use parse::list;
 pub use xapi::XapiConfig;
 
@@ -157,6 +159,16 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// The xAPI output (`xapi.rs`): `BBB_WEBHOOKS_XAPI_ENABLED`, default `false`; `BBB_WEBHOOKS_XAPI_LRS_URL`, unset by default; `BBB_WEBHOOKS_XAPI_LRS_USERNAME`, unset by default; `BBB_WEBHOOKS_XAPI_LRS_PASSWORD`, unset by default; `BBB_WEBHOOKS_XAPI_LRS_TOKEN`, unset by default; `BBB_WEBHOOKS_XAPI_UUID_NAMESPACE`, unset by default.
     pub xapi: XapiConfig,
+    /// Cluster mode (issue 15); `None`, a BBB server, when
+    /// `BBB_WEBHOOKS_CLUSTER`, default `off`, is off. Its pool: Scalelite's
+    /// Redis at `BBB_WEBHOOKS_SCALELITE_REDIS_URL`, unset by default (then
+    /// `BBB_WEBHOOKS_REDIS_URL`), keys under `BBB_WEBHOOKS_SCALELITE_NAMESPACE`,
+    /// default `scalelite`; or `BBB_WEBHOOKS_CLUSTER_SERVERS`, unset by default.
+    /// Relay hooks call back `BBB_WEBHOOKS_CLUSTER_RELAY_URL`, unset by default
+    /// (required in cluster mode), every `BBB_WEBHOOKS_CLUSTER_SYNC_SECS`,
+    /// default `10`; a disabled server keeps its relay hook for
+    /// `BBB_WEBHOOKS_CLUSTER_DISABLED_GRACE_SECS`, default `3600`.
+    pub cluster: Option<Cluster>,
 }
 
 impl Config {
@@ -246,6 +258,7 @@ impl Config {
             log_level: v.parse(&keys::LOG_LEVEL)?,
             metrics_bind: v.parse(&keys::METRICS_BIND)?,
             xapi: XapiConfig::from_values(v)?,
+            cluster: cluster::from_values(v)?,
         })
     }
 

@@ -1,6 +1,7 @@
 //! A small, bounded HTTP/1.1 server for the API and other local endpoints:
 //! one accept thread, a fixed pool of connection threads, and every part of
-//! a request bounded (head size, body size, time). When every thread is busy,
+//! a request bounded (head size, body size, time; a larger body only under
+//! the one path [`Limits::large_bodies`] names). When every thread is busy,
 //! a new connection takes the place of the one that has waited longest for
 //! its request ([`slots`]), so slow or idle clients cannot keep a prompt one
 //! out; open connections never exceed the threads plus a short hand-over
@@ -14,13 +15,14 @@
 //! connection is closed without reading the rest.
 
 mod accept;
+mod connection;
 mod slots;
 mod waiting;
 mod wire;
 
-use std::io::{self, BufReader, Read};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -28,10 +30,10 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, Sender};
 
 use accept::{Accept, Warden};
+use connection::Connection;
+use slots::Slots;
 pub use slots::Stats;
-use slots::{Slots, State};
 use waiting::Waiting;
-use wire::{read_request, write_response, ReadError};
 pub use wire::{Request, Response};
 
 /// How long a connection may take to send one whole request (counted from
@@ -56,15 +58,55 @@ const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 const STACK_SIZE: usize = 256 * 1024;
 
 /// Limits of one server.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest request line, header block and body, each, in bytes.
     pub max_request_bytes: usize,
+    /// Requests under one path that may carry a larger body; `None`: none.
+    pub large_bodies: Option<LargeBodies>,
     /// Connection threads.
     pub threads: usize,
     /// The answer when a request cannot be read (400, 411, 413, 414, 431)
     /// or no thread is free (503), by status.
     pub refusal: fn(u16) -> Response,
+}
+
+/// The requests whose body may be larger than `max_request_bytes` (cluster
+/// mode's relay POSTs), so that every other request stays small.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LargeBodies {
+    /// A path: requests to `<under>/...` (the query aside) take the larger bound.
+    pub under: Arc<str>,
+    /// Their largest body, in bytes.
+    pub max: usize,
+}
+
+impl Limits {
+    /// A server's limits: `max_request_bytes` for every part of every
+    /// request, and no larger bodies.
+    pub fn new(max_request_bytes: usize, threads: usize, refusal: fn(u16) -> Response) -> Limits {
+        Limits {
+            max_request_bytes,
+            large_bodies: None,
+            threads,
+            refusal,
+        }
+    }
+
+    /// The largest body a request to `target` may carry.
+    pub fn max_body(&self, target: &str) -> usize {
+        let path = target.split('?').next().unwrap_or(target);
+        match &self.large_bodies {
+            Some(l)
+                if path
+                    .strip_prefix(&*l.under)
+                    .is_some_and(|r| r.starts_with('/')) =>
+            {
+                l.max.max(self.max_request_bytes)
+            }
+            _ => self.max_request_bytes,
+        }
+    }
 }
 
 /// A plain-text refusal, for servers without a format of their own.
@@ -114,6 +156,7 @@ impl Server {
         let (pressure_tx, pressure) = bounded::<()>(1);
         let mut threads = Vec::with_capacity(threads_n + 1);
         for n in 0..threads_n {
+            let limits = limits.clone();
             let waiting = waiting.clone();
             let handler = handler.clone();
             let slots = slots.clone();
@@ -129,7 +172,7 @@ impl Server {
                                 slots: &slots,
                                 stop: &stop,
                             };
-                            conn.serve(stream, accepted, limits, &handler);
+                            conn.serve(stream, accepted, &limits, &handler);
                             slots.close(n);
                         }
                     })?,
@@ -202,100 +245,5 @@ pub fn join_until(threads: Vec<JoinHandle<()>>, deadline: Instant) {
         if t.is_finished() {
             let _ = t.join();
         }
-    }
-}
-
-/// A socket reader that fails once a deadline has passed, however the
-/// bytes trickle in.
-struct DeadlineReader {
-    stream: TcpStream,
-    deadline: Instant,
-    /// Bytes read, for [`slots::victim`].
-    progress: Arc<AtomicUsize>,
-}
-
-impl Read for DeadlineReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(io::ErrorKind::TimedOut.into());
-        }
-        self.stream.set_read_timeout(Some(left))?;
-        let n = self.stream.read(buf)?;
-        self.progress.fetch_add(n, Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
-/// One connection thread serving one connection.
-struct Connection<'a> {
-    n: usize,
-    slots: &'a Slots,
-    stop: &'a AtomicBool,
-}
-
-impl Connection<'_> {
-    /// Serves requests on `stream` until the client closes, asks to close,
-    /// errs, or the server stops.
-    fn serve(&self, stream: TcpStream, accepted: Instant, limits: Limits, handler: &Handler) {
-        let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-        let _ = stream.set_nodelay(true);
-        // A connection the slot cannot hold a handle on (out of file
-        // descriptors) could not be shed or closed at a stop: it goes.
-        let Some(progress) = self.slots.open(self.n, &stream, accepted) else {
-            return;
-        };
-        // One descriptor for reading and writing: answers are written
-        // through the reader's stream, which buffers only what it reads.
-        let mut reader = BufReader::new(DeadlineReader {
-            stream,
-            deadline: accepted + REQUEST_DEADLINE,
-            progress,
-        });
-        for i in 0..MAX_REQUESTS_PER_CONNECTION {
-            if self.stop.load(Ordering::SeqCst) {
-                break;
-            }
-            if i > 0 {
-                let since = Instant::now();
-                self.slots.set(self.n, State::Reading { since });
-                reader.get_mut().deadline = since + REQUEST_DEADLINE;
-            }
-            match read_request(&mut reader, limits.max_request_bytes) {
-                Ok(req) => {
-                    self.slots.set(self.n, State::Answering);
-                    // The last request a connection may carry is answered
-                    // with `Connection: close`, so the client knows.
-                    let keep_alive = wants_keep_alive(&req)
-                        && i + 1 < MAX_REQUESTS_PER_CONNECTION
-                        && !self.stop.load(Ordering::SeqCst);
-                    let head = req.method == "HEAD";
-                    let mut resp = handler(req);
-                    if head {
-                        resp.body.clear();
-                    }
-                    let writer = &mut reader.get_mut().stream;
-                    if write_response(writer, &resp, keep_alive).is_err() || !keep_alive {
-                        break;
-                    }
-                }
-                Err(ReadError::Closed) => break,
-                Err(ReadError::Status(status)) => {
-                    let writer = &mut reader.get_mut().stream;
-                    let _ = write_response(writer, &(limits.refusal)(status), false);
-                    break;
-                }
-            }
-        }
-        let _ = reader.get_ref().stream.shutdown(Shutdown::Both);
-    }
-}
-
-fn wants_keep_alive(req: &Request) -> bool {
-    let conn = req.header("connection").map(str::to_ascii_lowercase);
-    match conn.as_deref() {
-        Some(c) if c.contains("close") => false,
-        Some(c) if c.contains("keep-alive") => true,
-        _ => req.version == "HTTP/1.1",
     }
 }

@@ -4,6 +4,8 @@
 
 use std::io::{self, BufRead, Read, Write};
 
+use super::Limits;
+
 /// A parsed request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
@@ -77,7 +79,10 @@ fn read_line(reader: &mut impl BufRead, max: usize, too_long: u16) -> Result<Vec
     Ok(line)
 }
 
-pub fn read_request(reader: &mut impl BufRead, max: usize) -> Result<Request, ReadError> {
+/// Reads one request: its line and headers within `limits.max_request_bytes`
+/// each, its body within what [`Limits::max_body`] allows for its target.
+pub fn read_request(reader: &mut impl BufRead, limits: &Limits) -> Result<Request, ReadError> {
+    let max = limits.max_request_bytes;
     // Blank lines before a request are allowed (RFC 9112, 2.2).
     let mut line = read_line(reader, max, 414)?;
     while line.is_empty() {
@@ -125,7 +130,7 @@ pub fn read_request(reader: &mut impl BufRead, max: usize) -> Result<Request, Re
         None => 0,
         Some(v) => v.parse::<u64>().map_err(|_| ReadError::Status(400))?,
     };
-    if len > max as u64 {
+    if len > limits.max_body(target) as u64 {
         return Err(ReadError::Status(413));
     }
     let mut body = vec![0; len as usize];
@@ -179,7 +184,8 @@ mod tests {
     use std::io::BufReader;
 
     fn parse(raw: &str, max: usize) -> Result<Request, ReadError> {
-        read_request(&mut BufReader::new(raw.as_bytes()), max)
+        let limits = Limits::new(max, 1, crate::http::text_refusal);
+        read_request(&mut BufReader::new(raw.as_bytes()), &limits)
     }
 
     #[test]
@@ -206,6 +212,31 @@ mod tests {
     }
 
     #[test]
+    fn a_larger_body_only_under_its_path() {
+        let limits = Limits {
+            large_bodies: Some(crate::http::LargeBodies {
+                under: "/api/relay".into(),
+                max: 4096,
+            }),
+            ..Limits::new(1024, 1, crate::http::text_refusal)
+        };
+        let post = |target: &str, len: usize| {
+            let raw = format!(
+                "POST {target} HTTP/1.1\r\nContent-Length: {len}\r\n\r\n{}",
+                "x".repeat(len)
+            );
+            read_request(&mut BufReader::new(raw.as_bytes()), &limits).map(|r| r.body.len())
+        };
+        assert_eq!(post("/api/relay/bbb1?checksum=x", 3000), Ok(3000));
+        assert_eq!(post("/api/relay/bbb1", 4097), Err(ReadError::Status(413)));
+        assert_eq!(post("/api/relay", 3000), Err(ReadError::Status(413)));
+        assert_eq!(post("/api/relayx/bbb1", 3000), Err(ReadError::Status(413)));
+        assert_eq!(post("/api/hooks/create", 1025), Err(ReadError::Status(413)));
+        assert_eq!(post("/api/hooks/create", 1024), Ok(1024));
+        assert_eq!(limits.max_body("/api/relay/x?a=/b"), 4096);
+    }
+
+    #[test]
     fn refuses_garbage() {
         for raw in [
             "HELLO\r\n\r\n",
@@ -222,7 +253,7 @@ mod tests {
         assert_eq!(
             read_request(
                 &mut BufReader::new(&b"GET /\xff HTTP/1.1\r\n\r\n"[..]),
-                1024
+                &Limits::new(1024, 1, crate::http::text_refusal)
             ),
             Err(ReadError::Status(400))
         );

@@ -24,6 +24,7 @@
 //! | `bigbluebutton:webhooks:xapi:queue:<lrs id>` | LIST | an LRS's undelivered statements, each after its id, oldest first (not in the reference) |
 //! | `bigbluebutton:webhooks:xapi:destinations` | HASH | LRS id -> its URL and `Authorization`, encrypted with the server secret, while it has statements queued (not in the reference) |
 //! | `bigbluebutton:webhooks:cluster:relayURLs` | SET | every relay URL base cluster mode has registered (not in the reference) |
+//! | `bigbluebutton:webhooks:cluster:status` | STRING | cluster mode's last sync as JSON, for `bbb-webhooks check`: each pool server and its relay hook; expires after three syncs (not in the reference) |
 //!
 //! Cluster mode also reads Scalelite's Redis: those keys are in [`scalelite`].
 
@@ -75,6 +76,10 @@ pub const INDEXES: [(&str, &str); 5] = [
 /// SET of the relay URL bases cluster mode has registered on pool servers,
 /// so a changed `BBB_WEBHOOKS_CLUSTER_RELAY_URL` can find the old relay hooks.
 pub const CLUSTER_RELAY_URLS: &str = "bigbluebutton:webhooks:cluster:relayURLs";
+
+/// STRING (JSON, expiring) of cluster mode's last sync, which `bbb-webhooks
+/// check` reads: see `cluster::status`.
+pub const CLUSTER_STATUS: &str = "bigbluebutton:webhooks:cluster:status";
 
 /// The HASH of hook `id`.
 pub fn hook(id: &str) -> String {

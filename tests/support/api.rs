@@ -1,5 +1,6 @@
-//! The hooks API from the outside: plain HTTP/1.1 requests with std only,
-//! signed API URLs, and picking values out of the answers' XML.
+//! The hooks API from the outside: plain HTTP/1.1 requests with std only
+//! (GET, and POST for the cluster's relay), signed API URLs, and picking
+//! values out of the answers' XML.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -59,6 +60,34 @@ pub fn try_request(method: &str, url: &str, timeout: Duration) -> io::Result<(u1
         .map_or("", |(_, b)| b)
         .to_owned();
     Ok((status, body))
+}
+
+/// POSTs `body` to `url` with `headers` (besides Host, Content-Length and
+/// Connection): returns status and body; panics if there is no answer.
+pub fn http_post(url: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut s = TcpStream::connect(host).unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    s.set_read_timeout(Some(WAIT)).expect("timeout");
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).expect("write head");
+    s.write_all(body.as_bytes()).expect("write body");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("read answer");
+    let status = resp
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("bad HTTP response: {resp:?}"));
+    let body = resp.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, body.to_owned())
 }
 
 /// The text between `a` and the next `b` in `s`.

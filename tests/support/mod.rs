@@ -11,6 +11,8 @@
 //! - [`api`]: plain HTTP requests and signed API URLs;
 //! - [`events`]: messages to publish, and what callbacks carry back;
 //! - [`layout`]: the Redis keys the service keeps;
+//! - [`fake_bbb`]: a fake BBB server's hooks API, checking checksums and
+//!   answering as a test tells it (the cluster tests);
 //! - [`lrs`]: the xAPI side: the settings that turn it on, statements as
 //!   an LRS receives them, UUID v5 computed apart from the crate, and the
 //!   `openssl enc` command line that makes a meeting's LRS payload;
@@ -44,6 +46,7 @@
 
 mod api;
 mod events;
+mod fake_bbb;
 mod layout;
 mod lrs;
 mod process;
@@ -56,6 +59,7 @@ use std::time::{Duration, Instant};
 
 pub use api::*;
 pub use events::*;
+pub use fake_bbb::*;
 pub use layout::*;
 pub use lrs::*;
 pub use process::*;

@@ -1,11 +1,10 @@
-//! Tests of the cluster parts against real services: a private
-//! `redis-server` per test, HTTP servers on port 0.
+//! The cluster parts' pure tests that span several modules: the reconciler
+//! against a fake hooks API in memory, the relay receiver on callbacks built
+//! as pool servers build them. No Redis, no sockets (those are in
+//! `tests/cluster_core.rs` and `tests/cluster.rs`).
 
-mod end_to_end;
 mod fake_api;
 mod relay;
-mod remote;
-mod scalelite;
 pub(crate) mod support;
 mod sync;
 mod sync_gone;
