@@ -4,7 +4,6 @@
 use crate::checksum::Algorithm;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::query::form_encode;
 
 use super::Args;
 
@@ -54,19 +53,10 @@ pub fn signed_url(
     params: &[(String, String)],
     alg: Algorithm,
 ) -> String {
-    let query = params
+    let params: Vec<(&str, &str)> = params
         .iter()
-        .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let sum = alg.hex_digest(&[
-        call.as_bytes(),
-        query.as_bytes(),
-        config.secret.expose().as_bytes(),
-    ]);
-    let sep = if query.is_empty() { "" } else { "&" };
-    format!(
-        "{}/{call}?{query}{sep}checksum={sum}",
-        super::api_base(config)
-    )
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let query = crate::checksum::signed_query(call, &params, config.secret.expose(), alg);
+    format!("{}/{call}?{query}", super::api_base(config))
 }

@@ -18,7 +18,6 @@ use std::time::Duration;
 use super::answer::{self, RemoteHook, Reply};
 use super::pool::Server;
 use crate::checksum::Algorithm;
-use crate::query::form_encode;
 
 /// How long one call may take, connecting included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -216,18 +215,8 @@ impl HooksApi for Remote {
 /// the parameters form-encoded in the order given. It carries a checksum:
 /// never log it.
 pub fn signed_url(server: &Server, call: &str, params: &[(&str, &str)], alg: Algorithm) -> String {
-    let query = params
-        .iter()
-        .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let sum = alg.hex_digest(&[
-        call.as_bytes(),
-        query.as_bytes(),
-        server.secret.expose().as_bytes(),
-    ]);
-    let sep = if query.is_empty() { "" } else { "&" };
-    format!("{}?{query}{sep}checksum={sum}", server.call_url(call))
+    let query = crate::checksum::signed_query(call, params, server.secret.expose(), alg);
+    format!("{}?{query}", server.call_url(call))
 }
 
 /// A transport error in words that cannot contain the URL.
