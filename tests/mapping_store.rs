@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use bbb_webhooks::mapping::{map, State};
 use bbb_webhooks::store::mapping::{load, persist};
-use support::Redis;
+use support::{dbsize, hset, sadd, Redis};
 
 const NOW: u64 = 1_700_000_000_000;
 
@@ -36,26 +36,6 @@ fn ingest(conn: &mut redis::Connection, state: &mut State, msg: &Value, now: u64
         state.apply(c);
     }
     out.events.into_iter().map(|e| e.json).collect()
-}
-
-fn dbsize(conn: &mut redis::Connection) -> u64 {
-    redis::cmd("DBSIZE").query(conn).expect("DBSIZE")
-}
-
-fn hset(conn: &mut redis::Connection, key: &str, fields: &[(&str, &str)]) {
-    redis::cmd("HSET")
-        .arg(key)
-        .arg(fields)
-        .exec(conn)
-        .expect("HSET");
-}
-
-fn sadd(conn: &mut redis::Connection, set: &str, member: &str) {
-    redis::cmd("SADD")
-        .arg(set)
-        .arg(member)
-        .exec(conn)
-        .expect("SADD");
 }
 
 #[test]

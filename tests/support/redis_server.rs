@@ -263,6 +263,30 @@ impl Redis {
     }
 }
 
+/// `HSET key field value ..`: a record written as another writer (the
+/// reference, an earlier version) would leave it.
+pub fn hset(conn: &mut redis::Connection, key: &str, fields: &[(&str, &str)]) {
+    redis::cmd("HSET")
+        .arg(key)
+        .arg(fields)
+        .exec(conn)
+        .expect("HSET");
+}
+
+/// `SADD set member`.
+pub fn sadd(conn: &mut redis::Connection, set: &str, member: &str) {
+    redis::cmd("SADD")
+        .arg(set)
+        .arg(member)
+        .exec(conn)
+        .expect("SADD");
+}
+
+/// How many keys the database holds.
+pub fn dbsize(conn: &mut redis::Connection) -> u64 {
+    redis::cmd("DBSIZE").query(conn).expect("DBSIZE")
+}
+
 impl Drop for Redis {
     fn drop(&mut self) {
         self.stop();

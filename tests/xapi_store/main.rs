@@ -22,7 +22,7 @@ const NOW: u64 = 1_700_000_000_000;
 const TTL: u64 = 7 * 24 * 3600 * 1000;
 const SECRET: &str = "bab3fd92bcd7d464";
 
-use support::Redis;
+use support::{dbsize, hset, sadd, Redis};
 
 fn settings() -> XapiSettings {
     XapiSettings {
@@ -87,24 +87,4 @@ fn body(out: &Output) -> Option<String> {
 
 fn hash(conn: &mut redis::Connection, key: &str) -> BTreeMap<String, String> {
     redis::cmd("HGETALL").arg(key).query(conn).expect("HGETALL")
-}
-
-fn hset(conn: &mut redis::Connection, key: &str, fields: &[(&str, &str)]) {
-    redis::cmd("HSET")
-        .arg(key)
-        .arg(fields)
-        .exec(conn)
-        .expect("HSET");
-}
-
-fn sadd(conn: &mut redis::Connection, set: &str, member: &str) {
-    redis::cmd("SADD")
-        .arg(set)
-        .arg(member)
-        .exec(conn)
-        .expect("SADD");
-}
-
-fn dbsize(conn: &mut redis::Connection) -> u64 {
-    redis::cmd("DBSIZE").query(conn).expect("DBSIZE")
 }
