@@ -6,10 +6,8 @@
 
 use std::collections::HashMap;
 
-use redis::Commands;
-
 use super::{parse_event_ids, valid_callback_url, Hook};
-use crate::store::keys;
+use crate::store::{self, keys};
 
 /// The HASH fields of `hook`, as the reference writes them.
 fn fields(hook: &Hook) -> Vec<(&'static str, String)> {
@@ -77,49 +75,38 @@ pub fn delete(conn: &mut redis::Connection, id: &str) -> redis::RedisResult<()> 
 /// for Redis and load again, so a hiccup never drops a hook. Returns the
 /// hooks and the number skipped.
 pub fn load(conn: &mut redis::Connection) -> redis::RedisResult<(Vec<Hook>, usize)> {
-    let members: Vec<Vec<u8>> = conn.smembers(keys::HOOKS)?;
+    let records = store::read_records(conn, keys::HOOKS, keys::hook)?;
     let mut skipped = 0;
-    let mut ids = Vec::with_capacity(members.len());
-    for member in members {
-        match String::from_utf8(member) {
-            Ok(id) => ids.push(id),
-            Err(_) => {
+    let mut hooks = Vec::with_capacity(records.len());
+    for (id, hash) in records {
+        let hook = match hash {
+            Err(why) if why == store::ID_NOT_UTF8 => {
                 log::warn!("skipping a hook record whose id is not UTF-8");
                 skipped += 1;
+                continue;
             }
-        }
-    }
-    let mut hooks = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(LOAD_BATCH) {
-        let mut pipe = redis::pipe();
-        for id in chunk {
-            pipe.hgetall(keys::hook(id));
-        }
-        // Per-record errors (WRONGTYPE) come back as values; a connection
-        // error fails the query.
-        let replies: Vec<redis::Value> = pipe.ignore_errors().query(conn)?;
-        for (id, reply) in chunk.iter().zip(replies) {
-            let fields = match reply {
-                redis::Value::ServerError(_) => None,
-                other => redis::from_redis_value::<HashMap<String, String>>(other).ok(),
-            };
-            match fields.and_then(from_fields) {
-                Some(h) => hooks.push(h),
-                None => {
-                    log::warn!(
-                        "skipping hook record {}: missing or bad fields",
-                        keys::hook(id)
-                    );
-                    skipped += 1;
-                }
+            hash => hash.ok().and_then(text_fields).and_then(from_fields),
+        };
+        match hook {
+            Some(h) => hooks.push(h),
+            None => {
+                log::warn!(
+                    "skipping hook record {}: missing or bad fields",
+                    keys::hook(&id)
+                );
+                skipped += 1;
             }
         }
     }
     Ok((hooks, skipped))
 }
 
-/// Hook records read in one round trip at start.
-const LOAD_BATCH: usize = 500;
+/// The fields of `hash` as text; `None` if a value is not UTF-8.
+fn text_fields(hash: store::Hash) -> Option<HashMap<String, String>> {
+    hash.into_iter()
+        .map(|(k, v)| String::from_utf8(v).ok().map(|v| (k, v)))
+        .collect()
+}
 
 #[cfg(test)]
 mod tests {

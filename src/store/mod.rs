@@ -94,48 +94,56 @@ pub fn first_of_wrong_type(
 /// A stored record: its HASH fields, raw.
 pub type Hash = std::collections::HashMap<String, Vec<u8>>;
 
+/// Why [`read_records`] skips a member whose id is not UTF-8.
+pub const ID_NOT_UTF8: &str = "the record id is not UTF-8";
+
+/// Records read in one round trip.
+const READ_BATCH: usize = 500;
+
 /// Every record a SET indexes: its members and their hashes (`key` names a
-/// member's HASH), the hashes read in one round trip. A record that is not
-/// a readable hash, or has none, is an `Err` of its own, so that it is
-/// skipped, not the whole load; a connection error fails the whole read.
+/// member's HASH), the hashes read [`READ_BATCH`] to a round trip. A record
+/// that is not a readable hash, or has none, is an `Err` of its own (a
+/// member that is not UTF-8: [`ID_NOT_UTF8`]), so that it is skipped, not
+/// the whole load; a connection error fails the whole read.
 pub fn read_records(
     conn: &mut redis::Connection,
     set: &str,
     key: fn(&str) -> String,
 ) -> redis::RedisResult<Vec<(String, std::result::Result<Hash, String>)>> {
     let members: Vec<Vec<u8>> = redis::cmd("SMEMBERS").arg(set).query(conn)?;
-    let mut records = Vec::new();
+    let mut records = Vec::with_capacity(members.len());
     let mut ids = Vec::with_capacity(members.len());
     for member in members {
         match String::from_utf8(member) {
             Ok(id) => ids.push(id),
             Err(e) => records.push((
                 String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                Err("the record id is not UTF-8".to_owned()),
+                Err(ID_NOT_UTF8.to_owned()),
             )),
         }
     }
-    if ids.is_empty() {
-        return Ok(records);
+    let mut ids = ids.into_iter().peekable();
+    while ids.peek().is_some() {
+        let chunk: Vec<String> = ids.by_ref().take(READ_BATCH).collect();
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        for id in &chunk {
+            pipe.cmd("HGETALL").arg(key(id));
+        }
+        let replies: Vec<redis::Value> = pipe.query(conn)?;
+        let hashes = replies.into_iter().map(|reply| match reply {
+            redis::Value::ServerError(e) => Err(format!("not readable as a hash ({e})")),
+            other => redis::from_redis_value::<Hash>(other)
+                .map_err(|e| format!("not readable as a hash ({e})"))
+                .and_then(|h| {
+                    if h.is_empty() {
+                        Err("no record".to_owned())
+                    } else {
+                        Ok(h)
+                    }
+                }),
+        });
+        records.extend(chunk.into_iter().zip(hashes));
     }
-    let mut pipe = redis::pipe();
-    pipe.ignore_errors();
-    for id in &ids {
-        pipe.cmd("HGETALL").arg(key(id));
-    }
-    let replies: Vec<redis::Value> = pipe.query(conn)?;
-    let hashes = replies.into_iter().map(|reply| match reply {
-        redis::Value::ServerError(e) => Err(format!("not readable as a hash ({e})")),
-        other => redis::from_redis_value::<Hash>(other)
-            .map_err(|e| format!("not readable as a hash ({e})"))
-            .and_then(|h| {
-                if h.is_empty() {
-                    Err("no record".to_owned())
-                } else {
-                    Ok(h)
-                }
-            }),
-    });
-    records.extend(ids.into_iter().zip(hashes));
     Ok(records)
 }
