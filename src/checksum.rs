@@ -75,7 +75,8 @@ pub fn digest<D: Digest>(parts: &[&[u8]]) -> impl AsRef<[u8]> {
     h.finalize()
 }
 
-fn to_hex(bytes: impl AsRef<[u8]>) -> String {
+/// `bytes` as lower-case hex digits, two a byte.
+pub(crate) fn to_hex(bytes: impl AsRef<[u8]>) -> String {
     let bytes = bytes.as_ref();
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);

@@ -2,7 +2,7 @@
 //! new hooks and name-based (version 5, SHA-1) ids for permanent hooks, so a
 //! permanent hook keeps its id across restarts and implementations.
 
-use crate::checksum::digest;
+use crate::checksum::{digest, to_hex};
 
 /// The RFC 4122 namespace of URLs (`6ba7b811-9dad-11d1-80b4-00c04fd430c8`).
 pub const NAMESPACE_URL: [u8; 16] = [
@@ -42,7 +42,7 @@ pub fn v5(namespace: &[u8; 16], name: &str) -> String {
 
 /// The canonical text form: 8-4-4-4-12 lower-case hex digits.
 pub fn format(b: &[u8; 16]) -> String {
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let hex = to_hex(b);
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],
