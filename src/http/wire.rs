@@ -5,6 +5,7 @@
 use std::io::{self, BufRead, Read, Write};
 
 use super::Limits;
+use crate::query;
 
 /// A parsed request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,10 +23,7 @@ pub struct Request {
 impl Request {
     /// The first header named `name` (lower-case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        query::get(&self.headers, name)
     }
 }
 
@@ -116,17 +114,11 @@ pub fn read_request(reader: &mut impl BufRead, limits: &Limits) -> Result<Reques
         };
         headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
     }
-    let find = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    if find("transfer-encoding").is_some() {
+    if query::get(&headers, "transfer-encoding").is_some() {
         // Bodies are small here; a chunked one is refused rather than parsed.
         return Err(ReadError::Status(411));
     }
-    let len = match find("content-length") {
+    let len = match query::get(&headers, "content-length") {
         None => 0,
         Some(v) => v.parse::<u64>().map_err(|_| ReadError::Status(400))?,
     };
