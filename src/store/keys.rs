@@ -86,11 +86,6 @@ pub fn hook(id: &str) -> String {
     format!("{HOOK}{id}")
 }
 
-/// The HASH of hook `id`, for an id that is not UTF-8 (as found in a set).
-pub fn hook_bytes(id: &[u8]) -> Vec<u8> {
-    [HOOK.as_bytes(), id].concat()
-}
-
 /// Prefix of an LRS's LIST of undelivered xAPI statements, followed by its id.
 const XAPI_QUEUE: &str = "bigbluebutton:webhooks:xapi:queue:";
 /// HASH of the LRS destinations with statements queued: id -> the
@@ -181,7 +176,6 @@ mod tests {
     fn names_are_the_reference_layout() {
         assert_eq!(HOOKS, "bigbluebutton:webhooks:out:hooks");
         assert_eq!(hook("7"), "bigbluebutton:webhooks:out:hook:7");
-        assert_eq!(hook_bytes(b"7"), hook("7").into_bytes());
         assert_eq!(MAPPINGS, "bigbluebutton:webhooks:proc:mappings");
         assert_eq!(mapping("m"), "bigbluebutton:webhooks:proc:mapping:m");
         assert_eq!(USER_MAPS, "bigbluebutton:webhooks:proc:userMaps");
