@@ -68,6 +68,7 @@ impl Service {
             state,
             backlog,
             xapi_state,
+            ..
         } = load(&config, xapi.as_ref(), &mut conn, &hooks, stop)?;
         if report.skipped > 0 {
             log::warn!(
@@ -76,11 +77,6 @@ impl Service {
             );
         }
         log::info!("{} hooks loaded", report.hooks);
-        log::info!(
-            "{} meetings and {} users mapped",
-            state.meeting_count(),
-            state.user_count()
-        );
         let cluster = match &config.cluster {
             Some(settings) => Some(crate::cluster::running::prepare(settings, &mut conn)?),
             None => None,
@@ -208,6 +204,8 @@ fn bind(addr: SocketAddr, key: &'static str) -> Result<TcpListener> {
 struct Loaded {
     report: LoadReport,
     state: State,
+    /// Mapping records that could not be read.
+    mappings_skipped: usize,
     backlog: Backlog,
     /// The xAPI records, when xAPI is on.
     xapi_state: Option<crate::xapi::State>,
@@ -235,33 +233,35 @@ fn load(
                 Some(bad) => Ok(Err(bad)),
                 None => {
                     let report = hooks.load(c, &config.permanent_hooks)?;
-                    let (state, skipped) = store::mapping::load(c)?;
+                    let (state, mappings_skipped) = store::mapping::load(c)?;
                     let registered: Vec<_> = hooks.read().all().cloned().collect();
                     let backlog = crate::delivery::load_backlog(c, &registered, config)?;
                     let xapi_state = match xapi {
                         Some(x) => Some(store::xapi::load(c, x)?.0),
                         None => None,
                     };
-                    Ok(Ok((report, state, skipped, backlog, xapi_state)))
+                    Ok(Ok(Loaded {
+                        report,
+                        state,
+                        mappings_skipped,
+                        backlog,
+                        xapi_state,
+                    }))
                 }
             }
         });
         match loaded {
-            Ok(Ok((report, state, skipped, backlog, xapi_state))) => {
+            Ok(Ok(loaded)) => {
                 if let Some(s) = since {
                     log::info!("Redis answered after {} s", s.elapsed().as_secs());
                 }
-                if skipped > 0 {
+                if loaded.mappings_skipped > 0 {
                     log::warn!(
-                        "{skipped} stored meeting or user mappings could not be read and were skipped"
+                        "{} stored meeting or user mappings could not be read and were skipped",
+                        loaded.mappings_skipped
                     );
                 }
-                return Ok(Loaded {
-                    report,
-                    state,
-                    backlog,
-                    xapi_state,
-                });
+                return Ok(loaded);
             }
             Ok(Err((key, kind, want))) => {
                 return Err(Error::Other(format!(
