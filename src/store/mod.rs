@@ -101,10 +101,10 @@ pub const ID_NOT_UTF8: &str = "the record id is not UTF-8";
 const READ_BATCH: usize = 500;
 
 /// Every record a SET indexes: its members and their hashes (`key` names a
-/// member's HASH), the hashes read [`READ_BATCH`] to a round trip. A record
-/// that is not a readable hash, or has none, is an `Err` of its own (a
-/// member that is not UTF-8: [`ID_NOT_UTF8`]), so that it is skipped, not
-/// the whole load; a connection error fails the whole read.
+/// member's HASH), the hashes read 500 to a round trip. A record that is
+/// not a readable hash, or has none, is an `Err` of its own (a member that
+/// is not UTF-8: [`ID_NOT_UTF8`]), so that it is skipped, not the whole
+/// load; a connection error fails the whole read.
 pub fn read_records(
     conn: &mut redis::Connection,
     set: &str,
