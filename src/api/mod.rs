@@ -26,7 +26,8 @@ use crate::query;
 
 pub use reply::Reply;
 use reply::{fail, msg};
-pub use write::{Change, Writer};
+pub(crate) use write::Change;
+pub use write::Writer;
 
 /// How long a create or destroy may wait for the writer thread (which waits
 /// for Redis at most `store::COMMAND_TIMEOUT` per call) before it is
@@ -38,7 +39,7 @@ pub const WRITE_DEADLINE: Duration = Duration::from_secs(8);
 const WRITE_QUEUE: usize = 64;
 
 /// A change for the writer thread, with where to send the answer.
-pub type Call = (Change, Sender<Reply>);
+pub(crate) type Call = (Change, Sender<Reply>);
 
 /// The calls that need a checksum.
 const CALLS: [&str; 6] = [
@@ -76,7 +77,7 @@ pub struct Api {
 
 /// What a request comes to.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Routed {
+enum Routed {
     /// Answered.
     Reply(Reply),
     /// A change, to be made by the writer thread.
@@ -85,7 +86,11 @@ pub enum Routed {
 
 impl Api {
     /// The API and the receiving end of its changes, for [`Writer::serve`].
-    pub fn new(config: Arc<Config>, hooks: Hooks, status: StatusMap) -> (Api, Receiver<Call>) {
+    pub(crate) fn new(
+        config: Arc<Config>,
+        hooks: Hooks,
+        status: StatusMap,
+    ) -> (Api, Receiver<Call>) {
         let (writes, calls) = bounded(WRITE_QUEUE);
         let api = Api {
             config,
@@ -147,7 +152,7 @@ impl Api {
     }
 
     /// Routes one request. `url` is the request target as received.
-    pub fn route(&self, method: &str, url: &str) -> Routed {
+    fn route(&self, method: &str, url: &str) -> Routed {
         let (path, raw_query) = url.split_once('?').unwrap_or((url, ""));
         let call = match path.strip_prefix(self.config.api_path.as_str()) {
             Some(rest) if rest.starts_with('/') => &rest[1..],
@@ -194,20 +199,14 @@ impl Api {
             "hooks/create" | "subscribeEvent" if raw && self.config.cluster.is_some() => {
                 reply(fail(msg::CLUSTER_RAW))
             }
-            "hooks/create" => Change::create(
-                p("callbackURL"),
-                p("meetingID"),
-                p("eventID"),
-                p("getRaw"),
-                false,
-            ),
+            "hooks/create" => {
+                Change::create(p("callbackURL"), p("meetingID"), p("eventID"), raw, false)
+            }
             "hooks/destroy" => Change::destroy(p("hookID"), None),
             "hooks/list" => reply(read::list(&self.hooks, &self.status, p("meetingID"))),
             "subscribeEvent" => match p("meetingID") {
                 None => reply(fail(msg::NO_MEETING_ID)),
-                Some(m) => {
-                    Change::create(p("callbackURL"), Some(m), p("eventID"), p("getRaw"), true)
-                }
+                Some(m) => Change::create(p("callbackURL"), Some(m), p("eventID"), raw, true),
             },
             "unsubscribeEvent" => match (p("meetingID"), p("subscriptionID")) {
                 (None, _) => reply(fail(msg::NO_MEETING_ID)),

@@ -17,7 +17,7 @@ use crate::xml;
 
 /// A change of the registry, its parameters checked.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Change {
+pub(crate) enum Change {
     /// Register a hook; `draft`: answered as `subscribeEvent` does.
     Create {
         url: String,
@@ -32,12 +32,13 @@ pub enum Change {
 }
 
 impl Change {
-    /// A create from its parameters, or the answer to bad ones.
-    pub fn create(
+    /// A create from its parameters (`raw`: `getRaw=true`), or the answer
+    /// to bad ones.
+    pub(super) fn create(
         url: Option<&str>,
         meeting: Option<&str>,
         event_ids: Option<&str>,
-        get_raw: Option<&str>,
+        raw: bool,
         draft: bool,
     ) -> Routed {
         let Some(url) = url else {
@@ -50,13 +51,13 @@ impl Change {
             url: url.to_owned(),
             meeting: meeting.map(str::to_owned),
             event_ids: event_ids.and_then(hooks::parse_event_ids),
-            raw: get_raw.is_some_and(|r| r.eq_ignore_ascii_case("true")),
+            raw,
             draft,
         })
     }
 
     /// A destroy from its parameters, or the answer to bad ones.
-    pub fn destroy(id: Option<&str>, meeting: Option<&str>) -> Routed {
+    pub(super) fn destroy(id: Option<&str>, meeting: Option<&str>) -> Routed {
         match id {
             None => Routed::Reply(fail(msg::NO_HOOK_ID)),
             Some(id) => Routed::Change(Change::Destroy {
@@ -98,14 +99,14 @@ pub struct Writer {
 
 impl Writer {
     /// Makes the changes sent on `calls` until every sender is gone.
-    pub fn serve(mut self, calls: Receiver<Call>) {
+    pub(crate) fn serve(mut self, calls: Receiver<Call>) {
         for (change, reply) in calls.iter() {
             let _ = reply.send(self.apply(change));
         }
     }
 
     /// Makes one change and answers it.
-    pub fn apply(&mut self, change: Change) -> Reply {
+    fn apply(&mut self, change: Change) -> Reply {
         match change {
             Change::Create {
                 url,
