@@ -27,10 +27,19 @@ impl Policy {
         }
     }
 
-    /// Whether the include/exclude lists let event `id` through.
+    /// Whether the include/exclude lists let event `id` through, in any
+    /// case. The lists are lower-case, so an ASCII id (every BBB event id) is
+    /// compared without a copy; another is lower-cased first.
     pub fn allows(&self, id: &str) -> bool {
-        let id = id.to_lowercase();
-        (self.include.is_empty() || self.include.contains(&id)) && !self.exclude.contains(&id)
+        let listed = |list: &[String]| {
+            if id.is_ascii() {
+                list.iter().any(|e| e.eq_ignore_ascii_case(id))
+            } else {
+                let id = id.to_lowercase();
+                list.contains(&id)
+            }
+        };
+        (self.include.is_empty() || listed(&self.include)) && !listed(&self.exclude)
     }
 }
 
@@ -191,6 +200,23 @@ mod tests {
         assert_eq!(ids(&out), vec![("a".to_owned(), Payload::Mapped(0))]);
         assert_eq!(out.filtered, 2);
         assert!(policy.allows("x") && !policy.allows("y") && !policy.allows("z"));
+    }
+
+    #[test]
+    fn the_server_wide_lists_ignore_case() {
+        let policy = Policy {
+            include: vec!["user-joined".into(), "événement".into()],
+            exclude: vec!["évité".into()],
+            get_raw: false,
+        };
+        assert!(policy.allows("User-Joined") && policy.allows("USER-JOINED"));
+        assert!(policy.allows("ÉVÉNEMENT") && policy.allows("événement"));
+        assert!(!policy.allows("user-left") && !policy.allows("user-joined "));
+        let exclude = Policy {
+            exclude: policy.exclude,
+            ..Policy::default()
+        };
+        assert!(!exclude.allows("ÉVITÉ") && exclude.allows("User-Left"));
     }
 
     #[test]
