@@ -13,6 +13,9 @@ struct State {
     /// Oldest first; taken from the end.
     stack: Vec<(TcpStream, Instant)>,
     closed: bool,
+    /// Threads blocked in [`Waiting::pop`], for tests to wait for.
+    #[cfg(test)]
+    blocked: usize,
 }
 
 /// The waiting connections of one server.
@@ -28,6 +31,8 @@ impl Waiting {
             state: Mutex::new(State {
                 stack: Vec::with_capacity(cap),
                 closed: false,
+                #[cfg(test)]
+                blocked: 0,
             }),
             ready: Condvar::new(),
             cap: cap.max(1),
@@ -60,10 +65,18 @@ impl Waiting {
             if let Some(c) = st.stack.pop() {
                 return Some(c);
             }
+            #[cfg(test)]
+            {
+                st.blocked += 1;
+            }
             st = self
                 .ready
                 .wait(st)
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            #[cfg(test)]
+            {
+                st.blocked -= 1;
+            }
         }
     }
 
@@ -87,6 +100,7 @@ impl Waiting {
 mod tests {
     use super::*;
     use std::net::TcpListener;
+    use std::time::Duration;
 
     fn pair(l: &TcpListener) -> TcpStream {
         let c = TcpStream::connect(l.local_addr().expect("addr")).expect("connect");
@@ -125,10 +139,26 @@ mod tests {
     #[test]
     fn closing_ends_every_wait() {
         let w = std::sync::Arc::new(Waiting::new(2));
-        let w2 = w.clone();
-        let t = std::thread::spawn(move || w2.pop().is_none());
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        let (done_tx, done) = std::sync::mpsc::channel();
+        for _ in 0..2 {
+            let w = w.clone();
+            let done_tx = done_tx.clone();
+            std::thread::spawn(move || {
+                let _ = done_tx.send(w.pop().is_none());
+            });
+        }
+        // Both threads must be blocked in `pop` when the queue closes.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while locks::lock(&w.state).blocked < 2 {
+            assert!(Instant::now() < deadline, "pop did not block");
+            std::thread::sleep(Duration::from_millis(1));
+        }
         w.close();
-        assert!(t.join().expect("thread"), "pop returns None once closed");
+        for _ in 0..2 {
+            let none = done
+                .recv_timeout(Duration::from_secs(5))
+                .expect("pop returns once closed");
+            assert!(none, "pop returns None once closed");
+        }
     }
 }
