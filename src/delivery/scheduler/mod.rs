@@ -22,7 +22,7 @@ use super::queue::Queue;
 use super::retry;
 use super::stall::Stall;
 use super::worker::{Done, Job};
-use super::{Input, StatusMap, Target};
+use super::{HookStatus, Input, StatusMap, Target};
 use crate::config::Config;
 use crate::error::Result;
 use crate::hooks::Hooks;
@@ -68,6 +68,14 @@ impl Entry {
             cancel: Arc::new(AtomicBool::new(false)),
             in_ready: false,
             stall: Stall::default(),
+        }
+    }
+
+    /// Joins the `ready` list if it can take a lease and is not in it.
+    fn mark_ready(&mut self, ready: &mut VecDeque<Arc<str>>) {
+        if !self.in_ready && self.queue.is_ready() {
+            self.in_ready = true;
+            ready.push_back(self.id.clone());
         }
     }
 }
@@ -241,10 +249,7 @@ impl Scheduler {
 
     fn mark_ready(&mut self, id: &str) {
         if let Some(e) = self.entries.get_mut(id) {
-            if !e.in_ready && e.queue.is_ready() {
-                e.in_ready = true;
-                self.ready.push_back(e.id.clone());
-            }
+            e.mark_ready(&mut self.ready);
         }
     }
 
@@ -267,7 +272,7 @@ impl Scheduler {
                 id: e.id.clone(),
                 target: e.target.clone(),
                 items,
-                per_post: e.target.per_post(self.config.multi_event),
+                per_post,
                 cancelled: e.cancel.clone(),
                 fresh: e.stall.fresh(),
             };
@@ -300,15 +305,26 @@ impl Scheduler {
             return;
         }
         let attempts = self.policy.attempts();
+        // Built before the lock: `hooks/list` and the metrics wait on it.
+        let updates: Vec<(Arc<str>, Option<HookStatus>)> = self
+            .changed
+            .drain()
+            .map(|id| {
+                let s = self.entries.get(&id).map(|e| e.queue.status(attempts));
+                (id, s)
+            })
+            .collect();
         let mut status = locks::lock(&self.status);
-        for id in self.changed.drain() {
-            match self.entries.get(&id) {
-                Some(e) => {
-                    status.insert(id.to_string(), e.queue.status(attempts));
+        for (id, s) in updates {
+            match (s, status.get_mut(&*id)) {
+                (Some(s), Some(old)) => *old = s,
+                (Some(s), None) => {
+                    status.insert(id.to_string(), s);
                 }
-                None => {
+                (None, Some(_)) => {
                     status.remove(&*id);
                 }
+                (None, None) => {}
             }
         }
     }
