@@ -69,6 +69,8 @@ pub struct Job {
     pub cancelled: Arc<AtomicBool>,
     /// Post on a new connection per request (see `stall.rs`).
     pub fresh: bool,
+    /// An LRS target's `Authorization`, made once for its queue.
+    pub authorization: Option<client::LrsAuthorization>,
 }
 
 /// How a job went.
@@ -200,7 +202,17 @@ impl Worker {
         match &job.target {
             Target::Hook(hook) => client::post(agent, &self.config, hook, items),
             Target::Lrs(lrs) => match items.first() {
-                Some(statement) => client::post_statement(agent, lrs, statement),
+                Some(statement) => {
+                    let made;
+                    let authorization = match &job.authorization {
+                        Some(a) => a,
+                        None => {
+                            made = client::LrsAuthorization::of(lrs);
+                            &made
+                        }
+                    };
+                    client::post_statement(agent, lrs, authorization, statement)
+                }
                 None => Ok(()),
             },
         }
@@ -295,6 +307,7 @@ mod tests {
             per_post: 1,
             cancelled: Arc::new(AtomicBool::new(false)),
             fresh: false,
+            authorization: None,
         };
         assert!(worker.run_job(&job), "the scheduler's side is open");
         drop(worker);

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{never, select, Receiver, Sender};
 
+use super::client::LrsAuthorization;
 use super::journal::{Journal, ListEntry};
 use super::ledger::Ledger;
 use super::queue::Queue;
@@ -56,10 +57,16 @@ struct Entry {
     in_ready: bool,
     /// Whether its requests stall on kept-alive connections.
     stall: Stall,
+    /// An LRS's `Authorization` header, made once.
+    authorization: Option<LrsAuthorization>,
 }
 
 impl Entry {
     fn new(target: Target, queue: Queue) -> Entry {
+        let authorization = match &target {
+            Target::Lrs(lrs) => Some(LrsAuthorization::of(lrs)),
+            Target::Hook(_) => None,
+        };
         Entry {
             id: target.queue_id(),
             list: target.list_key().into(),
@@ -68,6 +75,7 @@ impl Entry {
             cancel: Arc::new(AtomicBool::new(false)),
             in_ready: false,
             stall: Stall::default(),
+            authorization,
         }
     }
 
@@ -275,6 +283,7 @@ impl Scheduler {
                 per_post,
                 cancelled: e.cancel.clone(),
                 fresh: e.stall.fresh(),
+                authorization: e.authorization.clone(),
             };
             if self.jobs.send(job).is_err() {
                 return;
