@@ -26,9 +26,7 @@ pub enum Pushed {
 /// What [`Queue::ack`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Acked {
-    /// Events that left the queue.
-    pub delivered: usize,
-    /// Those events, oldest first.
+    /// The events that left the queue, oldest first.
     pub items: Vec<Item>,
     /// Failed attempts in a row before this success (0: none).
     pub recovered_after: usize,
@@ -142,7 +140,6 @@ impl Queue {
             self.overflowing = false;
         }
         Acked {
-            delivered: n,
             items,
             recovered_after,
         }
