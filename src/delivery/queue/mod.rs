@@ -62,10 +62,6 @@ impl Queue {
         self.items.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
     /// The pending events, oldest first.
     pub fn items(&self) -> impl Iterator<Item = &Item> {
         self.items.iter()
