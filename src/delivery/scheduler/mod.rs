@@ -325,15 +325,16 @@ impl Scheduler {
             .collect();
         let mut status = locks::lock(&self.status);
         for (id, s) in updates {
-            match (s, status.get_mut(&*id)) {
-                (Some(s), Some(old)) => *old = s,
-                (Some(s), None) => {
-                    status.insert(id.to_string(), s);
-                }
-                (None, Some(_)) => {
+            match s {
+                Some(s) => match status.get_mut(&*id) {
+                    Some(old) => *old = s,
+                    None => {
+                        status.insert(id.to_string(), s);
+                    }
+                },
+                None => {
                     status.remove(&*id);
                 }
-                (None, None) => {}
             }
         }
     }
