@@ -36,7 +36,7 @@ pub struct Metrics {
     pub deliveries_succeeded: AtomicU64,
     /// Callback requests that failed (each failed attempt).
     /// By the failure's kind, in the order of `delivery::outcome::Reason::ALL`.
-    pub deliveries_failed: [AtomicU64; 7],
+    pub deliveries_failed: [AtomicU64; crate::delivery::outcome::Reason::ALL.len()],
     /// Failed attempts that will be retried (the hook was kept).
     pub deliveries_retried: AtomicU64,
     /// Events delivered (a request may carry several).
@@ -64,7 +64,7 @@ pub struct Metrics {
     pub xapi_statements: AtomicU64,
     /// Mapped events that gave no xAPI statement, by why, in the order of
     /// `xapi::Skip::REASONS`.
-    pub xapi_skipped: [AtomicU64; 10],
+    pub xapi_skipped: [AtomicU64; crate::xapi::Skip::REASONS.len()],
     /// What each LRS (by destination id) did with its statements. Behind a
     /// lock taken once per LRS answer, never on the callbacks' path.
     pub xapi_lrs: Mutex<BTreeMap<String, LrsCounts>>,

@@ -2,6 +2,8 @@
 //! POST (a hook and its events) and one xAPI statement POST (an LRS and its
 //! statement), each to an [`outcome`](super::outcome).
 
+use std::fmt;
+
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
@@ -84,7 +86,67 @@ pub fn post(
         builder = builder.header("Authorization", auth);
     }
     let mut resp = builder.send(req.body).map_err(|e| outcome::transport(&e))?;
-    let status = resp.status().as_u16();
+    let a = answer(&mut resp);
+    outcome::classify(a.status, a.retry_after.as_deref(), a.location.as_deref())
+}
+
+/// An LRS's `Authorization` header value, made once per queue rather than
+/// once per statement. A credential: marked sensitive, and its `Debug`
+/// shows none of it.
+#[derive(Clone)]
+pub struct LrsAuthorization(ureq::http::HeaderValue);
+
+impl LrsAuthorization {
+    pub fn of(lrs: &Lrs) -> LrsAuthorization {
+        let mut value = latin1_header(lrs.authorization.expose());
+        value.set_sensitive(true);
+        LrsAuthorization(value)
+    }
+}
+
+impl fmt::Debug for LrsAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LrsAuthorization(<redacted>)")
+    }
+}
+
+/// POSTs one xAPI `statement` to `lrs`, as the reference does: the JSON
+/// body, `Content-Type: application/json`, `X-Experience-API-Version: 1.0.0`
+/// and the destination's `Authorization` (`authorization`, made from it).
+pub fn post_statement(
+    agent: &ureq::Agent,
+    lrs: &Lrs,
+    authorization: &LrsAuthorization,
+    statement: &Item,
+) -> Result<(), Failure> {
+    let mut resp = agent
+        .post(&lrs.url)
+        .header("Content-Type", "application/json")
+        .header("X-Experience-API-Version", "1.0.0")
+        .header("Authorization", authorization.0.clone())
+        .header("X-Bbb-Webhooks-Event-Ids", &*statement.id)
+        .send(statement.payload.as_bytes())
+        .map_err(|e| outcome::transport(&e))?;
+    let a = answer(&mut resp);
+    outcome::classify_lrs(
+        a.status,
+        a.retry_after.as_deref(),
+        &String::from_utf8_lossy(&a.body),
+    )
+}
+
+/// What an outcome is made of.
+struct Answer {
+    status: u16,
+    retry_after: Option<String>,
+    location: Option<String>,
+    /// At most [`MAX_RESPONSE_BODY`] of the body.
+    body: Vec<u8>,
+}
+
+/// Reads `resp`'s status, `Retry-After`, `Location` and (a bounded part
+/// of) its body, so the connection can be reused.
+fn answer(resp: &mut ureq::http::Response<ureq::Body>) -> Answer {
     let header = |name: &str| {
         resp.headers()
             .get(name)
@@ -93,44 +155,18 @@ pub fn post(
     };
     let retry_after = header("retry-after");
     let location = header("location");
-    // Read (a bounded part of) the body so the connection can be reused.
-    let _ = resp
-        .body_mut()
-        .with_config()
-        .limit(MAX_RESPONSE_BODY)
-        .read_to_vec();
-    outcome::classify(status, retry_after.as_deref(), location.as_deref())
-}
-
-/// POSTs one xAPI `statement` to `lrs`, as the reference does: the JSON
-/// body, `Content-Type: application/json`, `X-Experience-API-Version: 1.0.0`
-/// and the destination's `Authorization`.
-pub fn post_statement(agent: &ureq::Agent, lrs: &Lrs, statement: &Item) -> Result<(), Failure> {
-    let mut resp = agent
-        .post(&lrs.url)
-        .header("Content-Type", "application/json")
-        .header("X-Experience-API-Version", "1.0.0")
-        .header("Authorization", latin1_header(lrs.authorization.expose()))
-        .header("X-Bbb-Webhooks-Event-Ids", &*statement.id)
-        .send(statement.payload.as_bytes())
-        .map_err(|e| outcome::transport(&e))?;
-    let status = resp.status().as_u16();
-    let retry_after = resp
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
     let body = resp
         .body_mut()
         .with_config()
         .limit(MAX_RESPONSE_BODY)
         .read_to_vec()
         .unwrap_or_default();
-    outcome::classify_lrs(
-        status,
-        retry_after.as_deref(),
-        &String::from_utf8_lossy(&body),
-    )
+    Answer {
+        status: resp.status().as_u16(),
+        retry_after,
+        location,
+        body,
+    }
 }
 
 /// A header value whose characters up to U+00FF go as single bytes
@@ -144,4 +180,23 @@ fn latin1_header(value: &str) -> ureq::http::HeaderValue {
         .and_then(|b| ureq::http::HeaderValue::from_bytes(&b).ok())
         .or_else(|| ureq::http::HeaderValue::from_str(value).ok())
         .unwrap_or_else(|| ureq::http::HeaderValue::from_static(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    #[test]
+    fn an_lrs_authorization_is_latin1_sensitive_and_never_shown() {
+        let lrs = Lrs {
+            id: "ab".into(),
+            url: "https://lrs.example/xAPI/statements".into(),
+            authorization: Secret::new("Basic d\u{e9}j\u{e0}"),
+        };
+        let a = LrsAuthorization::of(&lrs);
+        assert_eq!(a.0.as_bytes(), b"Basic d\xe9j\xe0");
+        assert!(a.0.is_sensitive());
+        assert!(!format!("{a:?}").contains("Basic"));
+    }
 }

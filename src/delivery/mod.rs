@@ -7,12 +7,12 @@
 
 mod client;
 mod journal;
-pub mod ledger;
+mod ledger;
 pub mod outcome;
-pub mod queue;
-pub mod retry;
+mod queue;
+mod retry;
 mod scheduler;
-pub mod stall;
+mod stall;
 pub mod target;
 mod worker;
 

@@ -2,6 +2,7 @@
 //! Learning Record Store (xAPI statements). Each target has one queue, keyed
 //! by [`Target::queue_id`], kept in Redis under [`Target::list_key`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -42,9 +43,15 @@ const LRS: &str = "lrs:";
 impl Target {
     /// The id of the target's queue: the hook's id, or `lrs:<id>`.
     pub fn queue_id(&self) -> Arc<str> {
+        (*self.queue_key()).into()
+    }
+
+    /// [`Target::queue_id`], borrowed from the hook when it can be: for
+    /// looking a queue up.
+    pub fn queue_key(&self) -> Cow<'_, str> {
         match self {
-            Target::Hook(h) => h.id.as_str().into(),
-            Target::Lrs(l) => format!("{LRS}{}", l.id).into(),
+            Target::Hook(h) => Cow::Borrowed(&h.id),
+            Target::Lrs(l) => Cow::Owned(format!("{LRS}{}", l.id)),
         }
     }
 
@@ -81,13 +88,6 @@ impl Target {
         }
     }
 
-    pub fn hook(&self) -> Option<&Arc<Hook>> {
-        match self {
-            Target::Hook(h) => Some(h),
-            Target::Lrs(_) => None,
-        }
-    }
-
     pub fn is_lrs_queue(queue_id: &str) -> bool {
         queue_id.starts_with(LRS)
     }
@@ -108,6 +108,7 @@ mod tests {
         h.id = "h1".into();
         let hook = Target::Hook(Arc::new(h));
         assert_eq!(&*hook.queue_id(), "h1");
+        assert!(matches!(hook.queue_key(), Cow::Borrowed("h1")));
         assert_eq!(hook.list_key(), "bigbluebutton:webhooks:out:queue:h1");
         assert_eq!(hook.logged(), "http://a/?…");
         let lrs = Target::Lrs(Arc::new(Lrs {
@@ -116,6 +117,7 @@ mod tests {
             authorization: Secret::new("Bearer t0ken"),
         }));
         assert_eq!(&*lrs.queue_id(), "lrs:ab12");
+        assert_eq!(lrs.queue_key(), "lrs:ab12");
         assert!(Target::is_lrs_queue(&lrs.queue_id()));
         assert_eq!(Target::lrs_id(&lrs.queue_id()), Some("ab12"));
         assert_eq!(Target::lrs_id("h1"), None);

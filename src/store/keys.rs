@@ -87,7 +87,7 @@ pub fn hook(id: &str) -> String {
 }
 
 /// Prefix of an LRS's LIST of undelivered xAPI statements, followed by its id.
-const XAPI_QUEUE: &str = "bigbluebutton:webhooks:xapi:queue:";
+pub const XAPI_QUEUE: &str = "bigbluebutton:webhooks:xapi:queue:";
 /// HASH of the LRS destinations with statements queued: id -> the
 /// destination (URL and `Authorization`), encrypted with the server secret.
 pub const XAPI_DESTINATIONS: &str = "bigbluebutton:webhooks:xapi:destinations";

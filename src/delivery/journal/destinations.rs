@@ -4,8 +4,10 @@
 //! id -> URL and `Authorization`, encrypted with the server secret (the
 //! scheme of the per-meeting LRS payload), since the header is a credential.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use redis::Commands;
 use serde_json::{json, Value};
 
 use crate::config::Secret;
@@ -56,31 +58,29 @@ pub fn backlog(
     c: &mut redis::Connection,
     secret: &Secret,
 ) -> redis::RedisResult<Vec<(String, Option<String>, usize)>> {
-    let prefix = keys::xapi_queue("");
-    let lists: Vec<String> = {
-        let mut keys = Vec::new();
-        let mut cursor = 0u64;
-        loop {
-            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(format!("{prefix}*"))
-                .arg("COUNT")
-                .arg(1000)
-                .query(c)?;
-            keys.extend(batch);
-            if next == 0 {
-                break keys;
-            }
-            cursor = next;
+    let prefix = keys::XAPI_QUEUE;
+    let scan = redis::ScanOptions::default()
+        .with_pattern(format!("{prefix}*"))
+        .with_count(1000);
+    let lists: Vec<String> = c
+        .scan_options::<String>(scan)?
+        .collect::<redis::RedisResult<_>>()?;
+    let mut lens: Vec<usize> = Vec::with_capacity(lists.len());
+    for chunk in lists.chunks(super::CHUNK) {
+        let mut pipe = redis::pipe();
+        for list in chunk {
+            pipe.llen(list);
         }
-    };
-    let known = load(c, secret)?;
+        lens.extend(pipe.query::<Vec<usize>>(c)?);
+    }
+    let known: HashMap<String, String> = load(c, secret)?
+        .into_iter()
+        .map(|l| (l.id.clone(), l.url.clone()))
+        .collect();
     let mut out = Vec::with_capacity(lists.len());
-    for list in lists {
-        let id = list.strip_prefix(&prefix).unwrap_or(&list).to_owned();
-        let len: usize = redis::cmd("LLEN").arg(&list).query(c)?;
-        let url = known.iter().find(|l| l.id == id).map(|l| l.url.clone());
+    for (list, len) in lists.into_iter().zip(lens) {
+        let id = list.strip_prefix(prefix).unwrap_or(&list).to_owned();
+        let url = known.get(&id).cloned();
         out.push((id, url, len));
     }
     out.sort();

@@ -61,10 +61,16 @@ pub fn load(
 ) -> redis::RedisResult<(Backlog, Ledger)> {
     let mut ledger = Ledger::new(max_bytes);
     let mut lists: Vec<(&Target, Vec<Option<Entry>>)> = Vec::new();
-    for target in targets {
-        let raw: Vec<Vec<u8>> = c.lrange(target.list_key(), 0, -1)?;
-        if !raw.is_empty() {
-            lists.push((target, raw.into_iter().map(parse).collect()));
+    for chunk in targets.chunks(CHUNK) {
+        let mut read = redis::pipe();
+        for target in chunk {
+            read.lrange(target.list_key(), 0, -1);
+        }
+        let raw: Vec<Vec<Vec<u8>>> = read.query(c)?;
+        for (target, raw) in chunk.iter().zip(raw) {
+            if !raw.is_empty() {
+                lists.push((target, raw.into_iter().map(parse).collect()));
+            }
         }
     }
     // The payloads of this layout's entries, each looked up once.
@@ -135,25 +141,24 @@ pub fn load(
             items.push(item);
         }
         if rewrite {
-            let key = target.list_key();
-            pipe.del(&key).ignore();
-            let entries: Vec<String> = kept.iter().map(ListEntry::text).collect();
-            for chunk in entries.chunks(CHUNK) {
-                pipe.rpush(&key, chunk).ignore();
-            }
+            super::rewrite(&mut pipe, &target.list_key(), &kept);
         }
         if !items.is_empty() {
             backlog.queues.push((target.clone(), items));
         }
     }
     // An LRS destination is kept only while it has statements queued.
+    let queued: HashSet<&str> = backlog
+        .queues
+        .iter()
+        .filter_map(|(t, _)| match t {
+            Target::Lrs(lrs) => Some(lrs.id.as_str()),
+            Target::Hook(_) => None,
+        })
+        .collect();
     for target in targets {
         if let Target::Lrs(lrs) = target {
-            if !backlog
-                .queues
-                .iter()
-                .any(|(t, _)| t.queue_id() == target.queue_id())
-            {
+            if !queued.contains(lrs.id.as_str()) {
                 pipe.hdel(keys::XAPI_DESTINATIONS, &lrs.id).ignore();
             }
         }

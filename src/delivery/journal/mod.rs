@@ -82,6 +82,26 @@ impl ListEntry {
     }
 }
 
+/// Adds to `pipe` the commands that make list `key` hold `entries`, in
+/// order: the list is deleted, then filled [`CHUNK`] entries a command.
+fn rewrite<'a>(
+    pipe: &mut redis::Pipeline,
+    key: &str,
+    entries: impl IntoIterator<Item = &'a ListEntry>,
+) {
+    pipe.del(key).ignore();
+    let mut chunk: Vec<String> = Vec::new();
+    for entry in entries {
+        chunk.push(entry.text());
+        if chunk.len() == CHUNK {
+            pipe.rpush(key, std::mem::take(&mut chunk)).ignore();
+        }
+    }
+    if !chunk.is_empty() {
+        pipe.rpush(key, chunk).ignore();
+    }
+}
+
 /// What the scheduler records. Lists are named by their Redis key.
 enum Record {
     /// A new event: store its payload (its first target took it).

@@ -159,11 +159,13 @@ impl Writer {
     /// The write of everything recorded: payloads stored, lists changed,
     /// payloads deleted, in one transaction. `None` when there is nothing.
     fn pipeline(&self) -> Option<(redis::Pipeline, Vec<Arc<str>>)> {
-        let ready: Vec<&Arc<str>> = self
+        let ready: Vec<(&Arc<str>, &VecDeque<ListEntry>)> = self
             .mirrors
             .iter()
-            .filter(|(_, m)| matches!(m, Mirror::Ready(_)))
-            .map(|(h, _)| h)
+            .filter_map(|(key, m)| match m {
+                Mirror::Ready(list) => Some((key, list)),
+                Mirror::Waiting => None,
+            })
             .collect();
         if self.batch.is_empty()
             && ready.is_empty()
@@ -205,14 +207,8 @@ impl Writer {
             }
         }
         let mut rewritten = Vec::with_capacity(ready.len());
-        for key in ready {
-            if let Some(Mirror::Ready(list)) = self.mirrors.get(key) {
-                pipe.del(&**key).ignore();
-                let entries: Vec<String> = list.iter().map(ListEntry::text).collect();
-                for chunk in entries.chunks(CHUNK) {
-                    pipe.rpush(&**key, chunk).ignore();
-                }
-            }
+        for (key, list) in ready {
+            super::rewrite(&mut pipe, key, list);
             rewritten.push(key.clone());
         }
         let drops: Vec<&str> = self.drops.iter().map(|i| &**i).collect();

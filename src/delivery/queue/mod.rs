@@ -26,9 +26,7 @@ pub enum Pushed {
 /// What [`Queue::ack`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Acked {
-    /// Events that left the queue.
-    pub delivered: usize,
-    /// Those events, oldest first.
+    /// The events that left the queue, oldest first.
     pub items: Vec<Item>,
     /// Failed attempts in a row before this success (0: none).
     pub recovered_after: usize,
@@ -62,10 +60,6 @@ impl Queue {
 
     pub fn len(&self) -> usize {
         self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
     }
 
     /// The pending events, oldest first.
@@ -142,7 +136,6 @@ impl Queue {
             self.overflowing = false;
         }
         Acked {
-            delivered: n,
             items,
             recovered_after,
         }

@@ -77,7 +77,7 @@ fn lease_takes_up_to_n_from_the_head_and_only_one_lease_at_a_time() {
 fn acks_remove_from_the_front_as_the_lease_goes_on() {
     let mut q = queue(5);
     q.lease(3);
-    assert_eq!(q.ack(2, 100).delivered, 2);
+    assert_eq!(q.ack(2, 100).items.len(), 2);
     assert_eq!(q.leased(), 1);
     assert!(!q.is_ready(), "still leased");
     q.ack(1, 100);

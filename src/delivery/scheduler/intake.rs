@@ -117,22 +117,21 @@ impl Scheduler {
 
     /// Queues `item` for `target`; `shared`: it goes to other targets too.
     fn enqueue(&mut self, target: Target, item: &Item, shared: bool) {
-        let qid = target.queue_id();
-        if !self.entries.contains_key(&qid) {
-            match &target {
-                // The hook may have been destroyed after ingest matched it.
-                Target::Hook(h) => {
-                    if self.hooks.read().get(&h.id).is_none() {
-                        return;
+        let e = match self.entries.get_mut(&*target.queue_key()) {
+            Some(e) => e,
+            None => {
+                match &target {
+                    // The hook may have been destroyed after ingest matched it.
+                    Target::Hook(h) => {
+                        if self.hooks.read().get(&h.id).is_none() {
+                            return;
+                        }
                     }
+                    Target::Lrs(lrs) => self.describe(lrs),
                 }
-                Target::Lrs(lrs) => self.describe(lrs),
+                let e = Entry::new(target, Queue::default());
+                self.entries.entry(e.id.clone()).or_insert(e)
             }
-            let e = Entry::new(target, Queue::default());
-            self.entries.insert(e.id.clone(), e);
-        }
-        let Some(e) = self.entries.get_mut(&qid) else {
-            return;
         };
         self.changed.insert(e.id.clone());
         let cap = self.config.max_queue;
@@ -159,7 +158,7 @@ impl Scheduler {
                 self.journal
                     .push(&e.list, item, self.ledger.is_shared(&item.id));
                 Metrics::add(&self.metrics.events_queued, 1);
-                self.mark_ready(&qid);
+                e.mark_ready(&mut self.ready);
             }
             Pushed::Dropped { first } => {
                 Metrics::add(&self.metrics.events_dropped_queue_full, 1);

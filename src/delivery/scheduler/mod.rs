@@ -16,13 +16,14 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{never, select, Receiver, Sender};
 
+use super::client::LrsAuthorization;
 use super::journal::{Journal, ListEntry};
 use super::ledger::Ledger;
 use super::queue::Queue;
 use super::retry;
 use super::stall::Stall;
 use super::worker::{Done, Job};
-use super::{Input, StatusMap, Target};
+use super::{HookStatus, Input, StatusMap, Target};
 use crate::config::Config;
 use crate::error::Result;
 use crate::hooks::Hooks;
@@ -56,10 +57,16 @@ struct Entry {
     in_ready: bool,
     /// Whether its requests stall on kept-alive connections.
     stall: Stall,
+    /// An LRS's `Authorization` header, made once.
+    authorization: Option<LrsAuthorization>,
 }
 
 impl Entry {
     fn new(target: Target, queue: Queue) -> Entry {
+        let authorization = match &target {
+            Target::Lrs(lrs) => Some(LrsAuthorization::of(lrs)),
+            Target::Hook(_) => None,
+        };
         Entry {
             id: target.queue_id(),
             list: target.list_key().into(),
@@ -68,6 +75,15 @@ impl Entry {
             cancel: Arc::new(AtomicBool::new(false)),
             in_ready: false,
             stall: Stall::default(),
+            authorization,
+        }
+    }
+
+    /// Joins the `ready` list if it can take a lease and is not in it.
+    fn mark_ready(&mut self, ready: &mut VecDeque<Arc<str>>) {
+        if !self.in_ready && self.queue.is_ready() {
+            self.in_ready = true;
+            ready.push_back(self.id.clone());
         }
     }
 }
@@ -241,10 +257,7 @@ impl Scheduler {
 
     fn mark_ready(&mut self, id: &str) {
         if let Some(e) = self.entries.get_mut(id) {
-            if !e.in_ready && e.queue.is_ready() {
-                e.in_ready = true;
-                self.ready.push_back(e.id.clone());
-            }
+            e.mark_ready(&mut self.ready);
         }
     }
 
@@ -267,9 +280,10 @@ impl Scheduler {
                 id: e.id.clone(),
                 target: e.target.clone(),
                 items,
-                per_post: e.target.per_post(self.config.multi_event),
+                per_post,
                 cancelled: e.cancel.clone(),
                 fresh: e.stall.fresh(),
+                authorization: e.authorization.clone(),
             };
             if self.jobs.send(job).is_err() {
                 return;
@@ -300,12 +314,24 @@ impl Scheduler {
             return;
         }
         let attempts = self.policy.attempts();
+        // Built before the lock: `hooks/list` and the metrics wait on it.
+        let updates: Vec<(Arc<str>, Option<HookStatus>)> = self
+            .changed
+            .drain()
+            .map(|id| {
+                let s = self.entries.get(&id).map(|e| e.queue.status(attempts));
+                (id, s)
+            })
+            .collect();
         let mut status = locks::lock(&self.status);
-        for id in self.changed.drain() {
-            match self.entries.get(&id) {
-                Some(e) => {
-                    status.insert(id.to_string(), e.queue.status(attempts));
-                }
+        for (id, s) in updates {
+            match s {
+                Some(s) => match status.get_mut(&*id) {
+                    Some(old) => *old = s,
+                    None => {
+                        status.insert(id.to_string(), s);
+                    }
+                },
                 None => {
                     status.remove(&*id);
                 }

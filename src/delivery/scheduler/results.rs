@@ -30,7 +30,7 @@ impl Scheduler {
                 if done.last {
                     e.queue.end_lease();
                 }
-                self.journal.ack(&e.list, acked.delivered);
+                self.journal.ack(&e.list, acked.items.len());
                 let per_request =
                     done.elapsed / u32::try_from(done.requests.max(1)).unwrap_or(u32::MAX);
                 let waiting = e.queue.len().saturating_sub(e.queue.leased());
