@@ -19,7 +19,6 @@ mod sources;
 mod xapi;
 
 pub use cluster::{Cluster, PoolSource};
-pub use parse::list;
 pub use xapi::XapiConfig;
 
 use crate::checksum::Algorithm;
