@@ -9,7 +9,7 @@
 //! waits at most for the call under way (its time limit).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
@@ -112,9 +112,7 @@ impl SyncThread {
             .collect();
         self.metrics.cluster.synced(&in_place, self.source.is_up());
         let record = Record {
-            at_ms: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64),
+            at_ms: crate::clock::now_ms(),
             sync_secs: self.interval.as_secs(),
             source: self.source.describe(),
             source_up: self.source.is_up(),
