@@ -105,7 +105,7 @@ mod tests {
         m.cluster.enable();
         m.cluster.taken("bbb1", 2);
         m.cluster
-            .refused(Some("bbb1"), &crate::cluster::refusal::Refusal::WrongBearer);
+            .refused("bbb1", &crate::cluster::refusal::Refusal::WrongBearer);
         m.cluster.created("bbb1");
         m.cluster.synced(&[("bbb1".into(), true, true)], false);
         let text = render(&m, &http::Stats::default(), 0, &HashMap::new());

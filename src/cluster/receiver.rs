@@ -90,7 +90,7 @@ impl Receiver {
         match relay::receive(req, &self.relay, &pool, self.max_body) {
             Ok(r) => self.take(r),
             Err(RelayError::Refused(why)) => {
-                self.metrics.cluster.refused(Some(&id), &why);
+                self.metrics.cluster.refused(&id, &why);
                 if let Some(others) = locks::lock(&self.refusals).admit(Instant::now()) {
                     log::warn!("refused a relay POST: {why}{}", also(others));
                 }

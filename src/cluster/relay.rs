@@ -11,7 +11,7 @@
 //! default); and webhooks 2.x's SHA-1 over callbackURL, the JSON of its form
 //! fields (`{"event":..,"timestamp":..,"domain":..}`) and the secret.
 
-use super::pool::{normalize_url, valid_id, Pool, Server};
+use super::pool::{normalize_url, Pool, Server};
 use super::refusal::Refusal;
 use super::relay_body::{self, Body, Malformed};
 use crate::checksum::{constant_time_eq, Algorithm};
@@ -140,7 +140,6 @@ pub fn receive(
     }
     let server = pool
         .get(id)
-        .filter(|_| valid_id(id))
         .ok_or_else(|| RelayError::Refused(Refusal::UnknownServer(printable(id))))?;
     if req.body.len() > max_body {
         return Err(RelayError::TooLarge(max_body));

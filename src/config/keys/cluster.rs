@@ -28,7 +28,7 @@ pub const SCALELITE_REDIS_URL: Key<Option<RedisUrl>> = Key {
 
 pub const SCALELITE_NAMESPACE: Key<String> = Key {
     name: "BBB_WEBHOOKS_SCALELITE_NAMESPACE",
-    default: "scalelite",
+    default: crate::cluster::scalelite::DEFAULT_NAMESPACE,
     help: "prefix of Scalelite's keys in its Redis (Scalelite's REDIS_NAMESPACE)",
     expects: "a key prefix without spaces",
     parse: cluster::parse_namespace,
