@@ -160,11 +160,12 @@ pub fn render(
         ],
     );
     let ms = c(&m.redis_unsubscribed_ms);
-    let _ = writeln!(
-        out,
-        "# HELP bbb_webhooks_redis_unsubscribed_seconds_total Time without a Redis subscription: messages published then were not received.\n# TYPE bbb_webhooks_redis_unsubscribed_seconds_total counter\nbbb_webhooks_redis_unsubscribed_seconds_total {}.{:03}",
-        ms / 1000,
-        ms % 1000
+    family(
+        &mut out,
+        "redis_unsubscribed_seconds_total",
+        "counter",
+        "Time without a Redis subscription: messages published then were not received.",
+        [(&[][..], format_args!("{}.{:03}", ms / 1000, ms % 1000))],
     );
     counter(
         &mut out,
@@ -247,25 +248,41 @@ pub fn render(
 type Sample<'a> = (Option<(&'a str, &'a str)>, u64);
 
 fn counter(out: &mut String, name: &str, help: &str, samples: &[Sample<'_>]) {
+    let samples = samples
+        .iter()
+        .map(|(label, value)| (label.as_slice(), value));
     family(out, name, "counter", help, samples);
 }
 
 fn gauge(out: &mut String, name: &str, help: &str, samples: &[Sample<'_>]) {
+    let samples = samples
+        .iter()
+        .map(|(label, value)| (label.as_slice(), value));
     family(out, name, "gauge", help, samples);
 }
 
-fn family(out: &mut String, name: &str, kind: &str, help: &str, samples: &[Sample<'_>]) {
+/// Writes the family `bbb_webhooks_<name>` of type `kind`: its HELP and
+/// TYPE lines, then one line per sample, its labels (as `key`, `value`
+/// pairs, in order; the values escaped) and its value.
+pub(crate) fn family<'a, V: std::fmt::Display>(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    samples: impl IntoIterator<Item = (&'a [(&'a str, &'a str)], V)>,
+) {
     let _ = writeln!(out, "# HELP bbb_webhooks_{name} {help}");
     let _ = writeln!(out, "# TYPE bbb_webhooks_{name} {kind}");
-    for (label, value) in samples {
-        match label {
-            None => {
-                let _ = writeln!(out, "bbb_webhooks_{name} {value}");
-            }
-            Some((k, v)) => {
-                let _ = writeln!(out, "bbb_webhooks_{name}{{{k}=\"{}\"}} {value}", escape(v));
-            }
+    for (labels, value) in samples {
+        let _ = write!(out, "bbb_webhooks_{name}");
+        for (i, (k, v)) in labels.iter().enumerate() {
+            let open = if i == 0 { '{' } else { ',' };
+            let _ = write!(out, "{open}{k}=\"{}\"", escape(v));
         }
+        if !labels.is_empty() {
+            out.push('}');
+        }
+        let _ = writeln!(out, " {value}");
     }
 }
 

@@ -1,7 +1,9 @@
 //! What logs and answers may show of a URL: no password and no query. A
 //! Redis URL can carry the Redis password (`redis://:pw@host`); a callback
 //! URL can carry an app's token in its query, and the request URL of a
-//! callback carries this server's checksum. Pure functions.
+//! callback carries this server's checksum. And of text from elsewhere (an
+//! id in a request, a record in another service's Redis, a server's error
+//! message): printable and short. Pure functions.
 
 /// `url` without a password in its authority (`scheme://***@host/...`).
 pub fn credentials(url: &str) -> String {
@@ -41,6 +43,17 @@ pub fn text(text: &str) -> String {
         rest = &tail[end..];
     }
     out.push_str(rest);
+    out
+}
+
+/// `bytes` as text fit for a log line: lossy UTF-8, control characters and
+/// quotes escaped, at most `max` characters, a cut marked with `…`.
+pub fn printable(bytes: &[u8], max: usize) -> String {
+    let s = String::from_utf8_lossy(bytes);
+    let mut out: String = s.chars().take(max).flat_map(char::escape_debug).collect();
+    if s.chars().nth(max).is_some() {
+        out.push('…');
+    }
     out
 }
 
@@ -86,6 +99,18 @@ mod tests {
         );
         assert_eq!(url("http://u:p@app/cb"), "http://***@app/cb");
         assert_eq!(url("http://app/cb"), "http://app/cb");
+    }
+
+    #[test]
+    fn foreign_text_is_made_printable_and_cut() {
+        assert_eq!(printable(b"a\nb\"c", 10), "a\\nb\\\"c");
+        assert_eq!(printable(b"ok\xff", 10), "ok\u{fffd}");
+        assert_eq!(printable("\u{e9}t\u{e9}".as_bytes(), 3), "\u{e9}t\u{e9}");
+        assert_eq!(
+            printable("\u{e9}t\u{e9}s".as_bytes(), 3),
+            "\u{e9}t\u{e9}\u{2026}"
+        );
+        assert_eq!(printable(b"", 3), "");
     }
 
     #[test]

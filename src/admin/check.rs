@@ -62,14 +62,16 @@ pub fn run(args: &[String], ctx: &Context) -> Result<bool> {
         }
     };
     r.ok("secret", &format!("found: {}", config.secret_origin));
-    check_redis(&mut r, &config);
-    check_xapi(&mut r, &config);
+    // One connection for every check that reads this service's Redis; None
+    // once the redis line has said why there is none.
+    let mut redis = check_redis(&mut r, &config);
+    check_xapi(&mut r, &config, redis.as_mut());
     check_api(&mut r, &config);
     if let Some(bind) = config.metrics_bind {
         check_metrics(&mut r, bind);
     }
     if let Some(cluster) = &config.cluster {
-        for l in super::cluster::check(&config, cluster) {
+        for l in super::cluster::check(cluster, redis.as_mut()) {
             match l.ok {
                 true => r.ok(&l.what, &l.text),
                 false => r.fail(&l.what, &l.text, l.hint),
@@ -79,28 +81,36 @@ pub fn run(args: &[String], ctx: &Context) -> Result<bool> {
     Ok(!r.failed)
 }
 
-fn check_redis(r: &mut Report, config: &Config) {
+/// The redis line; the connection when Redis answers.
+fn check_redis(r: &mut Report, config: &Config) -> Option<redis::Connection> {
     let url = config.redis_url.to_string();
     let answer = redis::Client::open(config.redis_url.expose())
         .and_then(|c| c.get_connection_with_timeout(TIMEOUT))
         .and_then(|mut c| {
             c.set_read_timeout(Some(TIMEOUT))?;
-            redis::cmd("PING").query::<String>(&mut c)
+            redis::cmd("PING").query::<String>(&mut c)?;
+            Ok(c)
         });
     match answer {
-        Ok(_) => r.ok("redis", &format!("{url} answers")),
-        Err(e) => r.fail(
-            "redis",
-            &format!("{url} does not answer ({e})"),
-            "start redis-server or fix BBB_WEBHOOKS_REDIS_URL",
-        ),
+        Ok(c) => {
+            r.ok("redis", &format!("{url} answers"));
+            Some(c)
+        }
+        Err(e) => {
+            r.fail(
+                "redis",
+                &format!("{url} does not answer ({e})"),
+                "start redis-server or fix BBB_WEBHOOKS_REDIS_URL",
+            );
+            None
+        }
     }
 }
 
 /// Whether xAPI is on, where its statements go (never the credentials),
 /// and what waits in Redis per LRS (a queue left from when it was on is
 /// still delivered).
-fn check_xapi(r: &mut Report, config: &Config) {
+fn check_xapi(r: &mut Report, config: &Config, redis: Option<&mut redis::Connection>) {
     let x = &config.xapi;
     if x.enabled {
         let lrs = x.lrs_shown().map_or_else(
@@ -114,13 +124,8 @@ fn check_xapi(r: &mut Report, config: &Config) {
     } else {
         r.ok("xapi", "off (BBB_WEBHOOKS_XAPI_ENABLED)");
     }
-    let waiting = redis::Client::open(config.redis_url.expose())
-        .and_then(|c| c.get_connection_with_timeout(TIMEOUT))
-        .and_then(|mut c| {
-            c.set_read_timeout(Some(TIMEOUT))?;
-            crate::delivery::lrs_backlog(&mut c, &config.secret)
-        });
     // Without Redis the redis line has said so already.
+    let waiting = redis.and_then(|c| crate::delivery::lrs_backlog(c, &config.secret).ok());
     for (id, url, n) in waiting.unwrap_or_default() {
         let url = url.map_or_else(
             || "its destination cannot be read with this secret".to_owned(),

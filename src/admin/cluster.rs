@@ -5,12 +5,10 @@
 //! it writes to its own Redis, see `cluster::status`). Never prints a
 //! secret.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use crate::cluster::scalelite::Scalelite;
 use crate::cluster::status::{self, Record, ServerLine};
 use crate::cluster::{tenancy, Pool, State};
-use crate::config::{Cluster, Config, PoolSource};
+use crate::config::{Cluster, PoolSource};
 use crate::store::keys;
 
 /// One line of the report.
@@ -41,22 +39,13 @@ fn fail(what: &str, text: String, hint: &'static str) -> Line {
     }
 }
 
-/// Every cluster line, the pool's first.
-pub fn check(config: &Config, cluster: &Cluster) -> Vec<Line> {
+/// Every cluster line, the pool's first; the service's status record is
+/// read on `redis`, this service's own Redis (None: the redis line says why).
+pub fn check(cluster: &Cluster, redis: Option<&mut redis::Connection>) -> Vec<Line> {
     let mut lines = vec![pool_line(&cluster.source)];
-    let record = redis::Client::open(config.redis_url.expose())
-        .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(3)))
-        .and_then(|mut c| {
-            c.set_read_timeout(Some(Duration::from_secs(3)))?;
-            status::read(&mut c)
-        });
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    match record {
-        // The redis line says why.
-        Err(_) => {}
-        Ok(record) => lines.extend(record_lines(record.as_ref(), now_ms)),
+    // A failed read: the redis line says why.
+    if let Some(Ok(record)) = redis.map(status::read) {
+        lines.extend(record_lines(record.as_ref(), crate::clock::now_ms()));
     }
     lines
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::checksum::Algorithm;
+use crate::cluster::answer::{self, Element};
 use crate::config::Config;
 use crate::error::{Error, Result};
 
@@ -69,17 +70,21 @@ pub fn run(args: &[String], config: &Config) -> Result<bool> {
         eprintln!("FAILED: HTTP {status}: {}", body.trim());
         return Ok(false);
     }
-    if tag(&body, "returncode").as_deref() != Some("SUCCESS") {
+    let root = answer::parse(&body).unwrap_or_default();
+    let field = |name| text(&root, name);
+    if field("returncode") != Some("SUCCESS") {
         eprintln!(
             "FAILED {}: {}",
-            tag(&body, "messageKey").unwrap_or_default(),
-            tag(&body, "message").unwrap_or_else(|| body.trim().to_owned())
+            field("messageKey").unwrap_or_default(),
+            field("message").unwrap_or(body.trim())
         );
         return Ok(false);
     }
     match call {
         "hooks/list" => {
-            let hooks = elements(&body, "hook");
+            let hooks: Vec<&Element> = root.child("hooks").map_or_else(Vec::new, |list| {
+                list.children.iter().filter(|c| c.name == "hook").collect()
+            });
             if hooks.is_empty() {
                 println!("no hooks");
             }
@@ -88,15 +93,15 @@ pub fn run(args: &[String], config: &Config) -> Result<bool> {
             }
         }
         "hooks/create" => {
-            let id = tag(&body, "hookID").unwrap_or_default();
-            match tag(&body, "messageKey").as_deref() {
+            let id = field("hookID").unwrap_or_default();
+            match field("messageKey") {
                 Some("duplicateWarning") => {
                     println!("{id} (already registered for this callback URL)")
                 }
                 _ => println!(
                     "{id} created (permanent: {}, raw: {})",
-                    tag(&body, "permanentHook").unwrap_or_default(),
-                    tag(&body, "rawData").unwrap_or_default()
+                    field("permanentHook").unwrap_or_default(),
+                    field("rawData").unwrap_or_default()
                 ),
             }
         }
@@ -106,91 +111,40 @@ pub fn run(args: &[String], config: &Config) -> Result<bool> {
 }
 
 /// One hook of `hooks/list`: id, URL, meeting, events, flags and status.
-fn hook_line(h: &str) -> String {
+fn hook_line(h: &Element) -> String {
+    let field = |name| text(h, name);
     let mut line = format!(
         "{}  {}  meeting={}  events={}",
-        tag(h, "hookID").unwrap_or_default(),
-        tag(h, "callbackURL").unwrap_or_default(),
-        tag(h, "meetingID").unwrap_or_else(|| "*".into()),
-        tag(h, "eventID").unwrap_or_else(|| "*".into()),
+        field("hookID").unwrap_or_default(),
+        field("callbackURL").unwrap_or_default(),
+        field("meetingID").unwrap_or("*"),
+        field("eventID").unwrap_or("*"),
     );
-    if tag(h, "permanentHook").as_deref() == Some("true") {
+    if field("permanentHook") == Some("true") {
         line.push_str("  permanent");
     }
-    if tag(h, "rawData").as_deref() == Some("true") {
+    if field("rawData") == Some("true") {
         line.push_str("  raw");
     }
-    if let Some(s) = tag(h, "status") {
+    if let Some(s) = field("status") {
         line.push_str(&format!(
             "  {s}, {} pending",
-            tag(h, "pending").unwrap_or_default()
+            field("pending").unwrap_or_default()
         ));
     }
-    if let Some(e) = tag(h, "lastError") {
-        match attribute(h, "lastError", "reason") {
-            Some(r) => line.push_str(&format!("  last error ({r}): {e}")),
-            None => line.push_str(&format!("  last error: {e}")),
+    if let Some(e) = h.child("lastError") {
+        match e.attribute("reason") {
+            Some(r) => line.push_str(&format!("  last error ({r}): {}", e.text)),
+            None => line.push_str(&format!("  last error: {}", e.text)),
         }
     }
     line
 }
 
-/// The inner text of each `<name>` element of `xml`, in order.
-fn elements<'a>(xml: &'a str, name: &str) -> Vec<&'a str> {
-    let (open, close) = (format!("<{name}"), format!("</{name}>"));
-    let mut out = Vec::new();
-    let mut rest = xml;
-    while let Some(start) = rest.find(&open) {
-        let after = &rest[start + open.len()..];
-        // `<name>` or `<name attr="...">`, not `<nameLonger>`.
-        let body = match after.as_bytes().first() {
-            Some(b'>') => &after[1..],
-            Some(b' ') => match after.find('>') {
-                Some(gt) => &after[gt + 1..],
-                None => break,
-            },
-            _ => {
-                rest = after;
-                continue;
-            }
-        };
-        let Some(end) = body.find(&close) else { break };
-        out.push(&body[..end]);
-        rest = &body[end + close.len()..];
-    }
-    out
-}
-
-/// The value of attribute `attr` of the first `<name>` element.
-fn attribute(xml: &str, name: &str, attr: &str) -> Option<String> {
-    let open = format!("<{name} ");
-    let start = xml.find(&open)? + open.len();
-    let head = &xml[start..start + xml[start..].find('>')?];
-    let key = format!("{attr}=\"");
-    let v = &head[head.find(&key)? + key.len()..];
-    Some(v[..v.find('"')?].to_owned())
-}
-
-/// The text of the first `<name>` element: CDATA sections joined, entities
-/// decoded.
-fn tag(xml: &str, name: &str) -> Option<String> {
-    let inner = elements(xml, name).into_iter().next()?;
-    if inner.starts_with("<![CDATA[") {
-        return Some(
-            inner
-                .split("<![CDATA[")
-                .map(|p| p.strip_suffix("]]>").unwrap_or(p))
-                .collect(),
-        );
-    }
-    Some(
-        inner
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&amp;", "&"),
-    )
+/// The text of `el`'s first child `name`, as the API wrote it (CDATA
+/// sections joined, entities decoded).
+fn text<'a>(el: &'a Element, name: &str) -> Option<&'a str> {
+    el.child(name).map(|c| c.text.as_str())
 }
 
 #[cfg(test)]
@@ -200,17 +154,18 @@ mod tests {
     #[test]
     fn reads_the_api_xml() {
         let xml = "<response><returncode>SUCCESS</returncode><hooks><hook><hookID>1</hookID><callbackURL><![CDATA[http://a/?x=1&y=]]]]><![CDATA[>]]></callbackURL><permanentHook>false</permanentHook><rawData>true</rawData></hook><hook><hookID>2</hookID><callbackURL><![CDATA[http://b]]></callbackURL><meetingID><![CDATA[m]]></meetingID><eventID>a,b</eventID><permanentHook>true</permanentHook><rawData>false</rawData><status>failing</status><pending>3</pending><lastError reason=\"status_5xx\">HTTP 500 &amp; more</lastError></hook></hooks></response>";
-        assert_eq!(tag(xml, "returncode").as_deref(), Some("SUCCESS"));
-        let hooks = elements(xml, "hook");
+        let root = answer::parse(xml).expect("parses");
+        assert_eq!(text(&root, "returncode"), Some("SUCCESS"));
+        let hooks = &root.child("hooks").expect("hooks").children;
         assert_eq!(hooks.len(), 2);
         assert_eq!(
-            hook_line(hooks[0]),
+            hook_line(&hooks[0]),
             "1  http://a/?x=1&y=]]>  meeting=*  events=*  raw"
         );
         assert_eq!(
-            hook_line(hooks[1]),
+            hook_line(&hooks[1]),
             "2  http://b  meeting=m  events=a,b  permanent  failing, 3 pending  last error (status_5xx): HTTP 500 & more"
         );
-        assert_eq!(tag(xml, "nothing"), None);
+        assert_eq!(text(&root, "nothing"), None);
     }
 }

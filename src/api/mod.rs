@@ -42,7 +42,7 @@ const WRITE_QUEUE: usize = 64;
 pub(crate) type Call = (Change, Sender<Reply>);
 
 /// The calls that need a checksum.
-const CALLS: [&str; 6] = [
+pub(crate) const CALLS: [&str; 6] = [
     "hooks/create",
     "hooks/destroy",
     "hooks/list",

@@ -3,21 +3,32 @@
 //! reference puts whitespace between some tags and does not escape values
 //! (URLs are in CDATA), this service escapes and splits `]]>` across CDATA
 //! sections: both read the same here. Pure; a small, bounded XML reader of
-//! elements and text only (attributes, comments and the prolog are skipped).
+//! elements, their attributes and text (comments and the prolog are
+//! skipped). `bbb-webhooks hooks` reads this service's answers with it too.
 
 /// Deepest nesting accepted (the hooks API's answers are 4 deep).
 const MAX_DEPTH: usize = 16;
 
-/// One XML element: its name, its text (every text and CDATA piece directly
-/// inside it, entities decoded) and its child elements, in order.
+/// One XML element: its name, its attributes (values decoded), its text
+/// (every text and CDATA piece directly inside it, entities decoded) and
+/// its child elements, in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Element {
     pub name: String,
+    pub attributes: Vec<(String, String)>,
     pub text: String,
     pub children: Vec<Element>,
 }
 
 impl Element {
+    /// The value of its attribute `name`.
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The first child named `name`.
     pub fn child(&self, name: &str) -> Option<&Element> {
         self.children.iter().find(|c| c.name == name)
@@ -149,12 +160,14 @@ pub fn parse(xml: &str) -> Result<Element, String> {
                 Some(t) => (t, true),
                 None => (tag, false),
             };
-            let name = tag.split_whitespace().next().unwrap_or("");
+            let tag = tag.trim_start();
+            let (name, attrs) = tag.split_once(char::is_whitespace).unwrap_or((tag, ""));
             if name.is_empty() || root.is_some() || stack.len() >= MAX_DEPTH {
                 return Err("a misplaced or too deeply nested tag".into());
             }
             let el = Element {
                 name: name.to_owned(),
+                attributes: attributes(attrs),
                 ..Element::default()
             };
             if closed {
@@ -178,6 +191,25 @@ pub fn parse(xml: &str) -> Result<Element, String> {
         return Err(format!("<{}> is not closed", open.name));
     }
     root.ok_or_else(|| "no element".into())
+}
+
+/// The `name="value"` (or `'value'`) pairs after a tag's name, values
+/// decoded; reading stops at the first thing that is not one.
+fn attributes(s: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some((name, after)) = rest.split_once('=') {
+        let after = after.trim_start();
+        let Some(quote) = after.chars().next().filter(|q| matches!(q, '"' | '\'')) else {
+            break;
+        };
+        let Some((value, tail)) = after[1..].split_once(quote) else {
+            break;
+        };
+        out.push((name.trim().to_owned(), unescape(value)));
+        rest = tail;
+    }
+    out
 }
 
 /// Puts a finished element into its parent, or makes it the root.
@@ -319,12 +351,15 @@ mod tests {
     #[test]
     fn entities_and_prolog() {
         assert_eq!(unescape("a&amp;b&lt;&#65;&#x42;&bogus;&"), "a&b<AB&bogus;&");
-        let doc = "<?xml version=\"1.0\"?>\n<!-- x --><response attr=\"1\"><returncode>SUCCESS</returncode><removed>true</removed><empty/></response>\n";
+        let doc = "<?xml version=\"1.0\"?>\n<!-- x --><response attr=\"1\" b = 'x&amp;y' odd><returncode>SUCCESS</returncode><removed>true</removed><empty c=\"\"/></response>\n";
         let Ok(Reply::Success(r)) = reply(doc) else {
             panic!("success");
         };
+        assert_eq!(r.attribute("attr"), Some("1"));
+        assert_eq!(r.attribute("b"), Some("x&y"));
+        assert_eq!(r.attribute("odd"), None);
         assert_eq!(r.child_text("removed"), Some("true"));
-        assert!(r.child("empty").is_some());
+        assert_eq!(r.child("empty").and_then(|e| e.attribute("c")), Some(""));
     }
 
     #[test]
@@ -341,6 +376,7 @@ mod tests {
         ] {
             assert!(reply(bad).is_err(), "{bad}");
         }
+        assert!(parse("< \u{e9}>x</\u{e9}>").is_ok_and(|e| e.name == "\u{e9}"));
         let deep = "<a>".repeat(MAX_DEPTH + 1);
         assert!(parse(&deep).is_err());
         let Ok(Reply::Success(r)) = reply("<response><returncode>SUCCESS</returncode></response>")

@@ -71,23 +71,6 @@ impl Change {
         }
     }
 
-    /// The server it is about.
-    pub fn server_id(&self) -> &str {
-        match self {
-            Change::Joined { id }
-            | Change::Left { id }
-            | Change::Held { id }
-            | Change::Created { id, .. }
-            | Change::Found { id, .. }
-            | Change::Removed { id, .. }
-            | Change::Stuck { id, .. }
-            | Change::Failing { id, .. }
-            | Change::Recovered { id, .. }
-            | Change::Forgotten { id }
-            | Change::GaveUp { id, .. } => id,
-        }
-    }
-
     /// Logs it, once, at its level.
     pub fn log(&self) {
         log::log!(self.level(), "{self}");
@@ -189,6 +172,6 @@ mod tests {
             c.to_string(),
             "pool server bbb1: relay hook h created (the one in place is gone)"
         );
-        assert_eq!((c.level(), c.server_id()), (log::Level::Info, "bbb1"));
+        assert_eq!(c.level(), log::Level::Info);
     }
 }

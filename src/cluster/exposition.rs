@@ -4,10 +4,8 @@
 //! relay hooks created and in place; the pool's size and whether its source
 //! answers. A pure function of the figures ([`super::stats`]).
 
-use std::fmt::Write;
-
 use super::stats::{Figures, ServerFigures};
-use crate::exporter::escape;
+use crate::exporter::family;
 
 /// Appends cluster mode's families to `out`.
 pub fn render(out: &mut String, f: &Figures) {
@@ -87,18 +85,10 @@ type Labelled<'a> = (Vec<(&'a str, &'a str)>, u64);
 
 /// A family whose samples have any number of labels.
 fn labelled(out: &mut String, name: &str, kind: &str, help: &str, samples: &[Labelled<'_>]) {
-    let _ = writeln!(out, "# HELP bbb_webhooks_{name} {help}");
-    let _ = writeln!(out, "# TYPE bbb_webhooks_{name} {kind}");
-    for (labels, value) in samples {
-        let labels: Vec<String> = labels
-            .iter()
-            .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
-            .collect();
-        let _ = match labels.is_empty() {
-            true => writeln!(out, "bbb_webhooks_{name} {value}"),
-            false => writeln!(out, "bbb_webhooks_{name}{{{}}} {value}", labels.join(",")),
-        };
-    }
+    let samples = samples
+        .iter()
+        .map(|(labels, value)| (labels.as_slice(), value));
+    family(out, name, kind, help, samples);
 }
 
 #[cfg(test)]
@@ -115,7 +105,7 @@ mod tests {
         m.cluster.enable();
         m.cluster.taken("bbb1", 2);
         m.cluster
-            .refused(Some("bbb1"), &crate::cluster::refusal::Refusal::WrongBearer);
+            .refused("bbb1", &crate::cluster::refusal::Refusal::WrongBearer);
         m.cluster.created("bbb1");
         m.cluster.synced(&[("bbb1".into(), true, true)], false);
         let text = render(&m, &http::Stats::default(), 0, &HashMap::new());

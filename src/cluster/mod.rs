@@ -41,5 +41,7 @@ pub use pool::{parse_static, Pool, Server, State};
 pub use scalelite::{Scalelite, Snapshot};
 
 /// The pool as the sync thread last read it, shared with the relay
-/// endpoint; `None` until it was read once.
-pub type SharedPool = std::sync::Arc<std::sync::RwLock<Option<Pool>>>;
+/// endpoint; `None` until it was read once. A reader clones the inner `Arc`
+/// and lets go of the lock before using it; the sync thread swaps in a new
+/// one.
+pub type SharedPool = std::sync::Arc<std::sync::RwLock<Option<std::sync::Arc<Pool>>>>;

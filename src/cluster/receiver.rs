@@ -82,17 +82,15 @@ impl Receiver {
     pub fn answer(&self, req: &Request) -> Response {
         let path = req.target.split('?').next().unwrap_or(&req.target);
         let id = self.relay.server_id(path).unwrap_or("").to_owned();
-        let got = {
-            let pool = locks::read(&self.pool);
-            match pool.as_ref() {
-                Some(pool) => relay::receive(req, &self.relay, pool, self.max_body),
-                None => return self.unavailable(None, "the pool has not been read yet"),
-            }
+        // The lock is held only to take the Arc, not while the body is read.
+        let pool = locks::read(&self.pool).clone();
+        let Some(pool) = pool else {
+            return self.unavailable(None, "the pool has not been read yet");
         };
-        match got {
+        match relay::receive(req, &self.relay, &pool, self.max_body) {
             Ok(r) => self.take(r),
             Err(RelayError::Refused(why)) => {
-                self.metrics.cluster.refused(Some(&id), &why);
+                self.metrics.cluster.refused(&id, &why);
                 if let Some(others) = locks::lock(&self.refusals).admit(Instant::now()) {
                     log::warn!("refused a relay POST: {why}{}", also(others));
                 }

@@ -11,12 +11,12 @@
 //! default); and webhooks 2.x's SHA-1 over callbackURL, the JSON of its form
 //! fields (`{"event":..,"timestamp":..,"domain":..}`) and the secret.
 
-use super::pool::{normalize_url, valid_id, Pool, Server};
+use super::pool::{normalize_url, Pool, Server};
 use super::refusal::Refusal;
 use super::relay_body::{self, Body, Malformed};
 use crate::checksum::{constant_time_eq, Algorithm};
 use crate::http::Request;
-use crate::query;
+use crate::{query, redact};
 
 /// Largest relay body accepted by default: a callback carries one event, or
 /// a few with `BBB_WEBHOOKS_MULTI_EVENT`; shared notes can make one large.
@@ -138,10 +138,9 @@ pub fn receive(
     if req.method != "POST" {
         return Err(RelayError::Method);
     }
-    let server = pool
-        .get(id)
-        .filter(|_| valid_id(id))
-        .ok_or_else(|| RelayError::Refused(Refusal::UnknownServer(printable(id))))?;
+    let server = pool.get(id).ok_or_else(|| {
+        RelayError::Refused(Refusal::UnknownServer(redact::printable(id.as_bytes(), 64)))
+    })?;
     if req.body.len() > max_body {
         return Err(RelayError::TooLarge(max_body));
     }
@@ -220,11 +219,6 @@ fn legacy_json(body: &Body) -> String {
         body.timestamp,
         s(&body.domain)
     )
-}
-
-/// An id from a request, fit for a log line.
-fn printable(id: &str) -> String {
-    id.chars().take(64).flat_map(char::escape_debug).collect()
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::query;
@@ -92,79 +93,31 @@ pub fn parse(body: &[u8]) -> Result<Body, Malformed> {
 
 /// The elements of a JSON array of objects, each with its own text.
 fn events(json: &str) -> Result<Vec<RelayEvent>, Malformed> {
-    let parsed: Value =
-        serde_json::from_str(json).map_err(|e| Malformed::NotJson(e.to_string()))?;
-    let Value::Array(values) = parsed else {
-        return Err(Malformed::NotArray);
-    };
-    if values.is_empty() {
+    let raws: Vec<&RawValue> = serde_json::from_str(json).map_err(|e| {
+        // Not an array of JSON values: what is it?
+        match serde_json::from_str::<Value>(json) {
+            Err(e) => Malformed::NotJson(e.to_string()),
+            Ok(Value::Array(_)) => Malformed::NotJson(e.to_string()),
+            Ok(_) => Malformed::NotArray,
+        }
+    })?;
+    if raws.is_empty() {
         return Err(Malformed::NoEvents);
     }
-    if let Some(n) = values.iter().position(|v| !v.is_object()) {
-        return Err(Malformed::NotAnObject(n));
-    }
-    let texts = element_texts(json);
-    if texts.len() != values.len() {
-        return Err(Malformed::NotJson(
-            "elements could not be told apart".into(),
-        ));
-    }
-    Ok(texts
-        .into_iter()
-        .zip(values)
-        .map(|(text, value)| RelayEvent {
-            json: text.to_owned(),
-            value,
+    raws.into_iter()
+        .enumerate()
+        .map(|(n, raw)| {
+            let value: Value =
+                serde_json::from_str(raw.get()).map_err(|e| Malformed::NotJson(e.to_string()))?;
+            match value.is_object() {
+                true => Ok(RelayEvent {
+                    json: raw.get().to_owned(),
+                    value,
+                }),
+                false => Err(Malformed::NotAnObject(n)),
+            }
         })
-        .collect())
-}
-
-/// The texts of the top-level elements of `json`, a valid JSON array: a
-/// scan that only tracks strings and nesting, which is enough once the
-/// parser has accepted the text.
-fn element_texts(json: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let Some(open) = json.find('[') else {
-        return out;
-    };
-    let mut depth = 0usize;
-    let (mut in_string, mut escaped) = (false, false);
-    let mut start: Option<usize> = None;
-    for (i, b) in json.bytes().enumerate().skip(open + 1) {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b' ' | b'\t' | b'\n' | b'\r' => {}
-            b',' | b']' if depth == 0 => {
-                if let Some(s) = start.take() {
-                    out.push(json[s..i].trim_end());
-                }
-                if b == b']' {
-                    break;
-                }
-            }
-            b'{' | b'[' => {
-                start.get_or_insert(i);
-                depth += 1;
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            b'"' => {
-                start.get_or_insert(i);
-                in_string = true;
-            }
-            _ => {
-                start.get_or_insert(i);
-            }
-        }
-    }
-    out
+        .collect()
 }
 
 #[cfg(test)]
@@ -252,11 +205,12 @@ mod tests {
     }
 
     #[test]
-    fn element_texts_of_nested_arrays() {
-        assert_eq!(
-            element_texts(r#"[{"a":[1,[2]],"b":"]"} , {"c":{}}]"#),
-            vec![r#"{"a":[1,[2]],"b":"]"}"#, r#"{"c":{}}"#]
-        );
-        assert_eq!(element_texts("[]"), Vec::<&str>::new());
+    fn events_with_nested_arrays_keep_their_text() {
+        let texts: Vec<String> = events("[{\"a\":[1,[2]],\"b\":\"]\"} ,\n\t{\"c\":{}}]")
+            .expect("parses")
+            .into_iter()
+            .map(|e| e.json)
+            .collect();
+        assert_eq!(texts, [r#"{"a":[1,[2]],"b":"]"}"#, r#"{"c":{}}"#]);
     }
 }

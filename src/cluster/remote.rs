@@ -236,7 +236,7 @@ fn transport(e: ureq::Error) -> RemoteError {
 
 /// Text from a server, cut for a log line.
 fn clip(s: &str) -> String {
-    s.chars().take(200).flat_map(char::escape_debug).collect()
+    crate::redact::printable(s.as_bytes(), 200)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use super::remote::{Remote, DEFAULT_MAX_ANSWER, DEFAULT_TIMEOUT};
 use super::source::{Read, Source};
 use super::sync::{Reconciler, Settings};
 use super::sync_thread::SyncThread;
-use super::SharedPool;
+use super::{Pool, SharedPool};
 use crate::config::{Cluster, Config};
 use crate::delivery::Input;
 use crate::error::{Error, Result};
@@ -78,14 +78,11 @@ impl Prepared {
         delivery: Sender<Input>,
         metrics: Arc<Metrics>,
     ) -> Result<Running> {
-        let known = match &self.first {
-            Read::Pool { pool, .. } => Some(pool.len()),
-            Read::KeepLast => None,
-        };
         let shared = match &self.first {
-            Read::Pool { pool, .. } => Some(pool.clone()),
+            Read::Pool { pool, .. } => Some(Arc::new(pool.clone())),
             Read::KeepLast => None,
         };
+        let known = shared.as_deref().map(Pool::len);
         let pool: SharedPool = Arc::new(RwLock::new(shared));
         let s = &self.settings;
         log::info!(

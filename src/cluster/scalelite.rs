@@ -230,13 +230,7 @@ fn read_tenants(c: &mut redis::Connection, ns: &str) -> redis::RedisResult<Vec<T
     Ok(tenants)
 }
 
-/// `bytes` as text fit for a log line: lossy UTF-8, control characters
-/// escaped, at most 64 characters.
+/// `bytes` as text fit for a log line.
 fn printable(bytes: &[u8]) -> String {
-    let s = String::from_utf8_lossy(bytes);
-    let mut out: String = s.chars().take(64).flat_map(char::escape_debug).collect();
-    if s.chars().count() > 64 {
-        out.push('…');
-    }
-    out
+    crate::redact::printable(bytes, 64)
 }

@@ -59,7 +59,7 @@ pub struct Figures {
 #[derive(Debug, Default)]
 pub struct Stats {
     /// Set when cluster mode starts: the endpoint shows these only then.
-    pub enabled: AtomicBool,
+    enabled: AtomicBool,
     figures: Mutex<Figures>,
 }
 
@@ -99,14 +99,12 @@ impl Stats {
         });
     }
 
-    /// A POST refused for `why`: counted on its server when that is in the
-    /// pool (`in_pool`), else as naming an unknown server.
-    pub fn refused(&self, id: Option<&str>, why: &Refusal) {
-        match (id, why) {
-            (Some(id), r) if !matches!(r, Refusal::UnknownServer(_)) => {
-                self.trouble(id, Trouble::Refused(r.label()))
-            }
-            _ => locks::lock(&self.figures).unknown_server += 1,
+    /// A POST for server `id` refused for `why`: counted on that server,
+    /// or, when it is not in the pool, as naming an unknown server.
+    pub fn refused(&self, id: &str, why: &Refusal) {
+        match why {
+            Refusal::UnknownServer(_) => locks::lock(&self.figures).unknown_server += 1,
+            r => self.trouble(id, Trouble::Refused(r.label())),
         }
     }
 
@@ -150,10 +148,10 @@ mod tests {
         let s = Stats::default();
         s.taken("bbb1", 3);
         s.taken("bbb1", 1);
-        s.refused(Some("bbb1"), &Refusal::WrongChecksum(Algorithm::Sha1));
-        s.refused(Some("bbb1"), &Refusal::WrongBearer);
-        s.refused(Some("zzz"), &Refusal::UnknownServer("zzz".into()));
-        s.refused(None, &Refusal::UnknownServer("x".into()));
+        s.refused("bbb1", &Refusal::WrongChecksum(Algorithm::Sha1));
+        s.refused("bbb1", &Refusal::WrongBearer);
+        s.refused("zzz", &Refusal::UnknownServer("zzz".into()));
+        s.refused("x", &Refusal::UnknownServer("x".into()));
         s.trouble("bbb2", Trouble::Unavailable);
         s.created("bbb2");
         s.synced(&[("bbb2".into(), true, true)], true);

@@ -9,7 +9,7 @@
 //! waits at most for the call under way (its time limit).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
@@ -60,22 +60,29 @@ impl SyncThread {
 
     /// One sync at `now`.
     pub fn once(&mut self, now: Instant) {
-        let last: Option<Pool> = locks::read(&self.pool).clone();
-        let known = last.as_ref().map_or(0, Pool::len);
+        let last: Option<Arc<Pool>> = locks::read(&self.pool).clone();
+        let known = last.as_deref().map_or(0, Pool::len);
         let read = match self.first.take() {
             Some(r) => r,
             None => self.source.read(now, known),
         };
         let (pool, held) = match read {
             Read::Pool { pool, held } => {
+                let pool = Arc::new(pool);
                 // A server whose record cannot be read now is still the
                 // server it was: its POSTs are still taken.
-                let mut shared = pool.clone();
-                for id in &held {
-                    if let Some(s) = last.as_ref().and_then(|p| p.get(id)) {
-                        let _ = shared.insert(s.clone());
+                let shared = match held.is_empty() {
+                    true => pool.clone(),
+                    false => {
+                        let mut shared = Pool::clone(&pool);
+                        for id in &held {
+                            if let Some(s) = last.as_deref().and_then(|p| p.get(id)) {
+                                let _ = shared.insert(s.clone());
+                            }
+                        }
+                        Arc::new(shared)
                     }
-                }
+                };
                 *locks::write(&self.pool) = Some(shared);
                 (pool, held)
             }
@@ -105,9 +112,7 @@ impl SyncThread {
             .collect();
         self.metrics.cluster.synced(&in_place, self.source.is_up());
         let record = Record {
-            at_ms: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64),
+            at_ms: crate::clock::now_ms(),
             sync_secs: self.interval.as_secs(),
             source: self.source.describe(),
             source_up: self.source.is_up(),

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use super::keys;
+use super::parse::Key;
 use super::sources::Values;
 use super::{PermanentHook, RedisUrl};
 use crate::cluster::relay::RelayUrl;
@@ -71,24 +72,45 @@ pub(super) fn parse_relay_url(s: &str) -> std::result::Result<Option<RelayUrl>, 
     }
 }
 
-/// The API calls the relay path must leave alone.
-const API_CALLS: [&str; 7] = [
-    "hooks/create",
-    "hooks/destroy",
-    "hooks/list",
-    "hooks/ping",
-    "subscribeEvent",
-    "unsubscribeEvent",
-    "listSubscriptions",
-];
+impl Mode {
+    /// Its value of `BBB_WEBHOOKS_CLUSTER`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Off => "off",
+            Mode::Scalelite => "scalelite",
+            Mode::Static => "static",
+        }
+    }
+}
 
-/// Cluster mode's settings, `None` when it is off. The other keys it is
-/// checked against (this service's Redis, the API path, the permanent
-/// hooks) were parsed before, so they parse here without error.
-pub(super) fn from_values(v: &Values) -> Result<Option<Cluster>> {
-    let redis_url: RedisUrl = v.parse(&keys::REDIS_URL)?;
-    let api_path: String = v.parse(&keys::API_PATH)?;
-    let permanent: Vec<PermanentHook> = v.parse(&keys::PERMANENT_HOOKS)?;
+/// The API calls the relay path must leave alone: those the API checks a
+/// checksum of, and its ping.
+fn api_calls() -> impl Iterator<Item = &'static str> {
+    crate::api::CALLS.into_iter().chain(["hooks/ping"])
+}
+
+/// Refuses `key` being set when the mode (as `mode_said` says it) does not
+/// use it.
+fn unused<T>(v: &Values, key: &Key<Option<T>>, value: &Option<T>, mode_said: &str) -> Result<()> {
+    match value {
+        None => Ok(()),
+        Some(_) => Err(Error::Config(format!(
+            "{} is set (from {}) but {mode_said}, which does not use it",
+            key.name,
+            v.origin(key)?
+        ))),
+    }
+}
+
+/// Cluster mode's settings, `None` when it is off; checked against the
+/// settings parsed before: this service's Redis (the default Scalelite
+/// Redis), the API path and the permanent hooks.
+pub(super) fn from_values(
+    v: &Values,
+    redis_url: &RedisUrl,
+    api_path: &str,
+    permanent: &[PermanentHook],
+) -> Result<Option<Cluster>> {
     let mode = v.parse(&keys::CLUSTER)?;
     let scalelite_url = v.parse(&keys::SCALELITE_REDIS_URL)?;
     let namespace = v.parse(&keys::SCALELITE_NAMESPACE)?;
@@ -96,80 +118,50 @@ pub(super) fn from_values(v: &Values) -> Result<Option<Cluster>> {
     let relay_url = v.parse(&keys::CLUSTER_RELAY_URL)?;
     let sync_interval = v.parse(&keys::CLUSTER_SYNC_SECS)?;
     let disabled_grace = v.parse(&keys::CLUSTER_DISABLED_GRACE_SECS)?;
-    let mode_said = || -> Result<String> {
-        Ok(format!(
-            "{} is {} (from {})",
-            keys::CLUSTER.name,
-            match mode {
-                Mode::Off => "off",
-                Mode::Scalelite => "scalelite",
-                Mode::Static => "static",
-            },
-            v.origin(&keys::CLUSTER)?
-        ))
-    };
-    let needless = |key: &str, origin: String| -> Result<Error> {
-        Ok(Error::Config(format!(
-            "{key} is set (from {origin}) but {}, which does not use it",
-            mode_said()?
-        )))
-    };
+    let mode_said = format!(
+        "{} is {} (from {})",
+        keys::CLUSTER.name,
+        mode.name(),
+        v.origin(&keys::CLUSTER)?
+    );
     if mode == Mode::Off {
-        if relay_url.is_some() {
-            let origin = v.origin(&keys::CLUSTER_RELAY_URL)?.to_string();
-            return Err(needless(keys::CLUSTER_RELAY_URL.name, origin)?);
-        }
-        if servers.is_some() {
-            let origin = v.origin(&keys::CLUSTER_SERVERS)?.to_string();
-            return Err(needless(keys::CLUSTER_SERVERS.name, origin)?);
-        }
-        if scalelite_url.is_some() {
-            let origin = v.origin(&keys::SCALELITE_REDIS_URL)?.to_string();
-            return Err(needless(keys::SCALELITE_REDIS_URL.name, origin)?);
-        }
+        unused(v, &keys::CLUSTER_RELAY_URL, &relay_url, &mode_said)?;
+        unused(v, &keys::CLUSTER_SERVERS, &servers, &mode_said)?;
+        unused(v, &keys::SCALELITE_REDIS_URL, &scalelite_url, &mode_said)?;
         return Ok(None);
     }
     let source = match mode {
         Mode::Static => {
-            if scalelite_url.is_some() {
-                let origin = v.origin(&keys::SCALELITE_REDIS_URL)?.to_string();
-                return Err(needless(keys::SCALELITE_REDIS_URL.name, origin)?);
-            }
+            unused(v, &keys::SCALELITE_REDIS_URL, &scalelite_url, &mode_said)?;
             let key = keys::CLUSTER_SERVERS.name;
             let origin = v.origin(&keys::CLUSTER_SERVERS)?;
             let pool = crate::cluster::parse_static(servers.as_deref().unwrap_or(""))
                 .map_err(|e| Error::Config(format!("{key} (from {origin}): {e}")))?;
             if pool.is_empty() {
                 return Err(Error::Config(format!(
-                    "{} but {key} lists no server: give id=URL|secret entries, e.g. \
-                     bbb1=https://bbb1.example.com/bigbluebutton/api|<its secret>",
-                    mode_said()?
+                    "{mode_said} but {key} lists no server: give id=URL|secret entries, e.g. \
+                     bbb1=https://bbb1.example.com/bigbluebutton/api|<its secret>"
                 )));
             }
             PoolSource::Static(pool)
         }
         _ => {
-            if servers.is_some() {
-                let origin = v.origin(&keys::CLUSTER_SERVERS)?.to_string();
-                return Err(needless(keys::CLUSTER_SERVERS.name, origin)?);
-            }
+            unused(v, &keys::CLUSTER_SERVERS, &servers, &mode_said)?;
             PoolSource::Scalelite {
-                url: scalelite_url.unwrap_or(redis_url),
+                url: scalelite_url.unwrap_or_else(|| redis_url.clone()),
                 namespace,
             }
         }
     };
     let Some(relay_url) = relay_url else {
         return Err(Error::Config(format!(
-            "{} but {} is unset: set it to the URL at which the pool's BBB servers reach \
+            "{mode_said} but {} is unset: set it to the URL at which the pool's BBB servers reach \
              this service, e.g. https://lb.example.com{api_path}/hooks/relay",
-            mode_said()?,
             keys::CLUSTER_RELAY_URL.name
         )));
     };
-    let taken = API_CALLS
-        .iter()
-        .find(|call| relay_url.server_id(&format!("{api_path}/{call}")).is_some());
+    let taken =
+        api_calls().find(|call| relay_url.server_id(&format!("{api_path}/{call}")).is_some());
     if let Some(call) = taken {
         return Err(Error::Config(format!(
             "{} (from {}): its path {} would take the API call {call}; use a path of its own, \
@@ -181,11 +173,10 @@ pub(super) fn from_values(v: &Values) -> Result<Option<Cluster>> {
     }
     if let Some(raw) = permanent.iter().find(|p| p.raw) {
         return Err(Error::Config(format!(
-            "{} lists the raw hook {} but {}: raw BBB messages are not relayed from the \
+            "{} lists the raw hook {} but {mode_said}: raw BBB messages are not relayed from the \
              pool's servers; drop its raw: prefix",
             keys::PERMANENT_HOOKS.name,
             crate::redact::url(&raw.url),
-            mode_said()?
         )));
     }
     Ok(Some(Cluster {

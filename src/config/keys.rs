@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::parse::{boolean, list, lower_list, number, optional, whole, Key, Spec};
+use super::parse::{boolean, list, lower_list, number, optional, optional_text, whole, Key, Spec};
 use super::{PermanentHook, RedisUrl, Secret};
 use crate::checksum::Algorithm;
 
@@ -63,7 +63,7 @@ pub const SERVER_DOMAIN: Key<Option<String>> = Key {
     default: "",
     help: "domain sent with every callback; unset: host of bigbluebutton.web.serverURL",
     expects: "a domain",
-    parse: |s| Ok(optional(s).map(str::to_owned)),
+    parse: optional_text,
 };
 
 pub const BBB_PROPERTIES: Key<Vec<PathBuf>> = Key {

@@ -19,7 +19,6 @@ mod sources;
 mod xapi;
 
 pub use cluster::{Cluster, PoolSource};
-pub use parse::list;
 pub use xapi::XapiConfig;
 
 use crate::checksum::Algorithm;
@@ -230,7 +229,7 @@ impl Config {
             AuthMode::Checksum => CallbackAuth::Checksum(algorithm),
             AuthMode::Bearer => CallbackAuth::Bearer,
         };
-        Ok(Config {
+        let mut config = Config {
             redis_url,
             api_bind,
             api_path,
@@ -258,8 +257,16 @@ impl Config {
             log_level: v.parse(&keys::LOG_LEVEL)?,
             metrics_bind: v.parse(&keys::METRICS_BIND)?,
             xapi: XapiConfig::from_values(v)?,
-            cluster: cluster::from_values(v)?,
-        })
+            // Checked against the keys above, once they are parsed.
+            cluster: None,
+        };
+        config.cluster = cluster::from_values(
+            v,
+            &config.redis_url,
+            &config.api_path,
+            &config.permanent_hooks,
+        )?;
+        Ok(config)
     }
 
     /// The text `--help` prints after the usage line: every key with its default.

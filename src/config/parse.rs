@@ -59,6 +59,11 @@ pub(super) fn optional(s: &str) -> Option<&str> {
     Some(s).filter(|s| !s.is_empty())
 }
 
+/// Any text; `None` when unset.
+pub(super) fn optional_text(s: &str) -> Result<Option<String>, &str> {
+    Ok(optional(s).map(str::to_owned))
+}
+
 /// A decimal number in `range`.
 pub(super) fn number<N: FromStr + PartialOrd>(
     s: &str,

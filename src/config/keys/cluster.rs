@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::super::cluster;
-use super::super::parse::{number, optional, Key};
+use super::super::parse::{number, optional, optional_text, Key};
 use super::super::RedisUrl;
 use super::REDIS_URL;
 
@@ -28,7 +28,7 @@ pub const SCALELITE_REDIS_URL: Key<Option<RedisUrl>> = Key {
 
 pub const SCALELITE_NAMESPACE: Key<String> = Key {
     name: "BBB_WEBHOOKS_SCALELITE_NAMESPACE",
-    default: "scalelite",
+    default: crate::cluster::scalelite::DEFAULT_NAMESPACE,
     help: "prefix of Scalelite's keys in its Redis (Scalelite's REDIS_NAMESPACE)",
     expects: "a key prefix without spaces",
     parse: cluster::parse_namespace,
@@ -40,7 +40,7 @@ pub const CLUSTER_SERVERS: Key<Option<String>> = Key {
     default: "",
     help: "the pool in cluster mode static: comma-separated id=URL|secret entries, URL a server's API base (https://bbb1.example.com/bigbluebutton/api) and secret its shared secret",
     expects: "comma-separated id=URL|secret entries",
-    parse: |s| Ok(optional(s).map(str::to_owned)),
+    parse: optional_text,
 };
 
 pub const CLUSTER_RELAY_URL: Key<Option<crate::cluster::relay::RelayUrl>> = Key {

@@ -3,7 +3,7 @@
 //! every identifier. Declared here, listed in `TABLE` with the others; that
 //! a namespace is set when xAPI is on is checked by `Config`.
 
-use super::super::parse::{boolean, optional, whole, Key};
+use super::super::parse::{boolean, optional, optional_text, whole, Key};
 use super::super::Secret;
 use crate::xapi::lrs::statements_url;
 use crate::xapi::Namespace;
@@ -33,7 +33,7 @@ pub const XAPI_LRS_USERNAME: Key<Option<String>> = Key {
     default: "",
     help: "user name of Basic authentication with the LRS, also for a payload without one",
     expects: "a user name",
-    parse: |s| Ok(optional(s).map(str::to_owned)),
+    parse: optional_text,
 };
 
 pub const XAPI_LRS_PASSWORD: Key<Option<Secret>> = Key {
