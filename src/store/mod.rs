@@ -139,3 +139,34 @@ pub fn read_records(
     records.extend(ids.into_iter().zip(hashes));
     Ok(records)
 }
+
+/// Field `name` of a stored record as text, `None` when it has none; an
+/// `Err` when it is not UTF-8.
+pub fn field<'a>(hash: &'a Hash, name: &str) -> std::result::Result<Option<&'a str>, String> {
+    match hash.get(name) {
+        None => Ok(None),
+        Some(bytes) => std::str::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| format!("{name} is not UTF-8")),
+    }
+}
+
+/// Field `name` of a stored record as text; an `Err` when it has none or
+/// it is not UTF-8.
+pub fn required<'a>(hash: &'a Hash, name: &str) -> std::result::Result<&'a str, String> {
+    field(hash, name)?.ok_or_else(|| format!("no {name}"))
+}
+
+/// Queues the removal of records `ids`: each taken out of the SET `set`
+/// that indexes them and its HASH (`key` names it) deleted.
+pub fn remove_records<'a>(
+    pipe: &mut redis::Pipeline,
+    set: &str,
+    key: fn(&str) -> String,
+    ids: impl IntoIterator<Item = &'a String>,
+) {
+    for id in ids {
+        pipe.cmd("SREM").arg(set).arg(id).ignore();
+        pipe.cmd("DEL").arg(key(id)).ignore();
+    }
+}

@@ -6,14 +6,10 @@
 //! as received, which the strings lose: `null`, numbers); and read back,
 //! from ours or from the reference's. Pure: `crate::store::xapi` does I/O.
 
-use std::collections::HashMap;
-
 use serde_json::{Map, Value};
 
 use super::{js, Destination, MeetingRecord, PollRecord, Skip, UserRecord};
-
-/// A hash as Redis returns it.
-pub type Hash = HashMap<String, Vec<u8>>;
+use crate::store::{field, required, Hash};
 
 /// A meeting record read back, with its activity time and end.
 #[derive(Clone, Debug)]
@@ -146,19 +142,6 @@ fn stringified(v: &Value) -> Value {
         ),
         other => other.clone(),
     }
-}
-
-fn field<'a>(hash: &'a Hash, name: &str) -> Result<Option<&'a str>, String> {
-    match hash.get(name) {
-        None => Ok(None),
-        Some(bytes) => std::str::from_utf8(bytes)
-            .map(Some)
-            .map_err(|_| format!("{name} is not UTF-8")),
-    }
-}
-
-fn required<'a>(hash: &'a Hash, name: &str) -> Result<&'a str, String> {
-    field(hash, name)?.ok_or_else(|| format!("no {name}"))
 }
 
 fn millis(hash: &Hash, name: &str) -> Result<Option<u64>, String> {
