@@ -18,7 +18,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{field, keys, remove_records, required, Hash};
+use super::{field, keys, remove_records, required, stored_members, Hash};
 use crate::mapping::{Change, State, UserRecord};
 
 /// User attributes the reference stores as `"true"`/`"false"` and that are
@@ -205,30 +205,9 @@ fn user_change(id: &str, hash: &Hash, now_ms: u64) -> Result<Change, String> {
 
 /// The reference's encoding of a stored object: `null` values dropped, nested
 /// objects and arrays as JSON text of their own encoding, everything else as
-/// a string.
+/// a string (numbers as JSON writes them).
 fn stringify_values(obj: &Map<String, Value>) -> Map<String, Value> {
-    obj.iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.clone(), Value::String(stringify(v))))
-        .collect()
-}
-
-fn stringify(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Object(o) => Value::Object(stringify_values(o)).to_string(),
-        Value::Array(a) => {
-            let items = a
-                .iter()
-                .map(|i| match i {
-                    Value::Null => Value::Null,
-                    other => Value::String(stringify(other)),
-                })
-                .collect();
-            Value::Array(items).to_string()
-        }
-        other => other.to_string(),
-    }
+    stored_members(obj, |n| n.to_string())
 }
 
 /// Undoes what [`stringify_values`] can be undone safely: known flags become
