@@ -152,7 +152,7 @@ pub(super) struct Event<'a> {
 
 impl Event<'_> {
     pub(super) fn attr(&self, path: &[&str]) -> Option<&Value> {
-        path.iter().try_fold(self.attrs, |v, k| v.get(*k))
+        crate::mapping::js::at(self.attrs, path)
     }
 
     /// The skeleton's shared parts for `record`, and the default timestamp;
