@@ -32,7 +32,10 @@ impl fmt::Debug for LrsDefaults {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let set = |v: &Option<String>| if v.is_some() { "<set>" } else { "<none>" };
         f.debug_struct("LrsDefaults")
-            .field("endpoint", &self.endpoint)
+            .field(
+                "endpoint",
+                &self.endpoint.as_deref().map(crate::redact::url),
+            )
             .field("username", &set(&self.username))
             .field("password", &set(&self.password))
             .field("token", &set(&self.token))
