@@ -4,20 +4,19 @@
 //! after the callbacks. It builds no statement itself (`xapi` does) and
 //! sends none (delivery does).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::RateLimit;
-use crate::config::{Config, Secret};
-use crate::delivery::{Batch, Event, Lrs, Target};
+use crate::config::Config;
+use crate::delivery::{Batch, Event, Target};
 use crate::mapping::Mapped;
 use crate::metrics::Metrics;
 use crate::store::Conn;
-use crate::xapi::{self, Change, Destination, Skip, State, XapiSettings};
+use crate::xapi::{self, Change, Skip, State, XapiSettings};
 
-/// Most LRS destinations, and most meetings warned about, remembered; past
-/// it they are all forgotten (a destination is then made again, a warning
-/// may be logged again).
+/// Most meetings warned about remembered; past it they are all forgotten
+/// (a warning may be logged again).
 const REMEMBERED: usize = 4096;
 
 /// The xAPI settings of `config`, or `None` when xAPI is off. Reads the
@@ -67,8 +66,6 @@ pub fn settings(config: &Config) -> Option<XapiSettings> {
 pub struct Xapi {
     settings: XapiSettings,
     state: State,
-    /// One target per destination id, so that a queue's statements share it.
-    targets: HashMap<String, Arc<Lrs>>,
     /// Meetings whose unusable `secret-lrs-payload` was logged.
     warned: HashSet<String>,
 }
@@ -86,7 +83,6 @@ impl Xapi {
         Xapi {
             settings,
             state,
-            targets: HashMap::new(),
             warned: HashSet::new(),
         }
     }
@@ -109,7 +105,7 @@ impl Xapi {
             );
             self.change(io, &out.changes);
             if let Some(statement) = out.statement {
-                let target = Target::Lrs(self.target(&statement.destination));
+                let target = Target::Lrs(statement.destination.lrs().clone());
                 batch.push((Event::new(next_id(), statement.body_text()), vec![target]));
                 Metrics::add(&io.metrics.xapi_statements, 1);
             } else if let Some(skip) = out.note {
@@ -145,23 +141,6 @@ impl Xapi {
         for change in changes {
             self.state.apply(change);
         }
-    }
-
-    /// The delivery target of `d`, made once per destination id.
-    fn target(&mut self, d: &Destination) -> Arc<Lrs> {
-        if let Some(t) = self.targets.get(d.id()) {
-            return t.clone();
-        }
-        if self.targets.len() >= REMEMBERED {
-            self.targets.clear();
-        }
-        let lrs = Arc::new(Lrs {
-            id: d.id().to_owned(),
-            url: d.url().to_owned(),
-            authorization: Secret::new(d.authorization()),
-        });
-        self.targets.insert(lrs.id.clone(), lrs.clone());
-        lrs
     }
 
     /// Counts a skip; an unusable payload is logged at warn once per
