@@ -195,7 +195,7 @@ pub fn destination(
 
 /// `Basic base64(username + ":" + password)` over UTF-8, a missing part
 /// written `undefined`, as the reference builds it.
-pub fn basic(username: Option<&Value>, password: Option<&Value>) -> String {
+fn basic(username: Option<&Value>, password: Option<&Value>) -> String {
     let pair = format!("{}:{}", js::to_string(username), js::to_string(password));
     format!("Basic {}", base64::encode(pair.as_bytes()))
 }

@@ -2,7 +2,7 @@
 //! here (so the tests need no `openssl`), with the secret of the
 //! reference's README example.
 
-use serde_json::json;
+use serde_json::{json, Map};
 
 use super::*;
 
@@ -197,4 +197,21 @@ fn encryption_is_openssl_compatible_and_round_trips() {
     };
     let sealed = encrypt(&payload_json(&payload), SECRET).expect("/dev/urandom");
     assert_eq!(open(&sealed, SECRET), Ok(payload));
+}
+
+/// A payload as JSON text, as a tenant's `lrs_*` fields would be written.
+fn payload_json(payload: &LrsPayload) -> String {
+    let mut obj = Map::new();
+    let fields = [
+        ("lrs_endpoint", &payload.endpoint),
+        ("lrs_token", &payload.token),
+        ("lrs_username", &payload.username),
+        ("lrs_password", &payload.password),
+    ];
+    for (key, value) in fields {
+        if let Some(v) = value {
+            obj.insert(key.to_owned(), v.clone());
+        }
+    }
+    Value::Object(obj).to_string()
 }
