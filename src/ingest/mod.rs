@@ -44,10 +44,9 @@ pub struct Ingest {
     pub stop: Receiver<()>,
     pub state: State,
     policy: Policy,
-    /// Writes the mapping state.
-    conn: Conn,
+    /// Writes the mapping and xAPI state.
+    io: Io,
     ids: EventIds,
-    warnings: RateLimit,
     /// What Redis said of itself when the subscription was made.
     server: Option<outage::ServerInfo>,
     /// When the subscription was lost, while it is.
@@ -69,15 +68,18 @@ impl Ingest {
     ) -> Ingest {
         Ingest {
             policy: Policy::from_config(&config),
+            io: Io {
+                conn,
+                metrics: metrics.clone(),
+                warnings: RateLimit::default(),
+            },
             config,
             hooks,
             metrics,
             delivery,
             stop,
             state,
-            conn,
             ids: EventIds::new(),
-            warnings: RateLimit::default(),
             server: None,
             lost: None,
             last_sweep: Instant::now(),
@@ -193,7 +195,8 @@ impl Ingest {
             Ok(_) => return self.skip(channel, "not a JSON object"),
             Err(e) => return self.skip(channel, &format!("not JSON ({e})")),
         };
-        let out = mapping::map(&msg, &self.state, now_ms());
+        let now = now_ms();
+        let out = mapping::map(&msg, &self.state, now);
         self.change_state(&out.changes);
         if out.events.is_empty() {
             Metrics::add(&self.metrics.messages_unmapped, 1);
@@ -203,13 +206,8 @@ impl Ingest {
         Metrics::add(&self.metrics.events_mapped, out.events.len() as u64);
         let mut batch = self.deliveries(&msg, &out.events);
         if let Some(x) = &mut self.xapi {
-            let mut io = xapi::Io {
-                conn: &mut self.conn,
-                metrics: &self.metrics,
-                warnings: &mut self.warnings,
-            };
             let ids = &mut self.ids;
-            batch.extend(x.statements(&mut io, &out.events, &mut || ids.next()));
+            batch.extend(x.statements(&mut self.io, &out.events, now, &mut || ids.next()));
         }
         if batch.is_empty() {
             return;
@@ -270,18 +268,10 @@ impl Ingest {
         if changes.is_empty() {
             return;
         }
-        if let Err(e) = self
-            .conn
-            .run(|c| crate::store::mapping::persist(c, changes))
-        {
-            Metrics::add(&self.metrics.state_write_errors, 1);
-            if self.warnings.allow() {
-                log::warn!("cannot save meeting and user mappings to Redis: {e}");
-            }
-        }
-        for change in changes {
-            self.state.apply(change);
-        }
+        let persist = crate::store::mapping::persist;
+        let apply = |change: &Change| self.state.apply(change);
+        self.io
+            .save("meeting and user mappings", changes, persist, apply);
         self.publish_state_size();
     }
 
@@ -296,7 +286,8 @@ impl Ingest {
     fn sweep(&mut self) {
         self.last_sweep = Instant::now();
         let ttl = self.config.meeting_ttl.as_millis() as u64;
-        let changes = self.state.expired(now_ms(), ttl);
+        let now = now_ms();
+        let changes = self.state.expired(now, ttl);
         if !changes.is_empty() {
             log::info!(
                 "forgetting {} inactive meeting or user mappings",
@@ -305,18 +296,13 @@ impl Ingest {
             self.change_state(&changes);
         }
         if let Some(x) = &mut self.xapi {
-            let mut io = xapi::Io {
-                conn: &mut self.conn,
-                metrics: &self.metrics,
-                warnings: &mut self.warnings,
-            };
-            x.sweep(&mut io, ttl);
+            x.sweep(&mut self.io, now, ttl);
         }
     }
 
     fn skip(&mut self, channel: &str, why: &str) {
         Metrics::add(&self.metrics.messages_malformed, 1);
-        if self.warnings.allow() {
+        if self.io.warnings.allow() {
             log::warn!("skipping a message on {channel}: {why}");
         } else {
             log::debug!("skipping a message on {channel}: {why}");
@@ -326,6 +312,36 @@ impl Ingest {
 
 /// Returned when the thread was told to stop.
 struct Stop;
+
+/// What the thread writes its state with: the connection, the metrics that
+/// count refused writes, and the rate limit of its warnings.
+struct Io {
+    conn: Conn,
+    metrics: Arc<Metrics>,
+    warnings: RateLimit,
+}
+
+impl Io {
+    /// Persists `changes` with `persist`, then applies each. When Redis
+    /// refuses, memory still changes (events keep flowing) and the failure
+    /// is counted and logged, a few times a minute: the state survives a
+    /// restart only once Redis takes writes. `what` names it in the log.
+    fn save<C>(
+        &mut self,
+        what: &str,
+        changes: &[C],
+        persist: fn(&mut redis::Connection, &[C]) -> redis::RedisResult<()>,
+        apply: impl FnMut(&C),
+    ) {
+        if let Err(e) = self.conn.run(|c| persist(c, changes)) {
+            Metrics::add(&self.metrics.state_write_errors, 1);
+            if self.warnings.allow() {
+                log::warn!("cannot save {what} to Redis: {e}");
+            }
+        }
+        changes.iter().for_each(apply);
+    }
+}
 
 /// Unique event ids: the start time in ms and a counter, so ids differ
 /// across restarts too.
