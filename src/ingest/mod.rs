@@ -14,13 +14,15 @@ use serde_json::Value;
 
 use crate::clock::now_ms;
 use crate::config::Config;
-use crate::delivery::{Batch, Event, Input, Target};
-use crate::hooks::route::{self, route, Payload, Policy};
+use crate::delivery::{Batch, Event, Input};
+use crate::hooks::route::{self, Payload, Policy};
 use crate::hooks::Hooks;
 use crate::mapping::{self, Change, State};
 use crate::metrics::Metrics;
 use crate::store::Conn;
+use batch::EventIds;
 
+pub(crate) mod batch;
 mod outage;
 pub mod xapi;
 
@@ -79,7 +81,7 @@ impl Ingest {
             delivery,
             stop,
             state,
-            ids: EventIds::new(),
+            ids: EventIds::new(""),
             server: None,
             lost: None,
             last_sweep: Instant::now(),
@@ -206,7 +208,7 @@ impl Ingest {
         Metrics::add(&self.metrics.events_mapped, out.events.len() as u64);
         let mut batch = self.deliveries(&msg, &out.events);
         if let Some(x) = &mut self.xapi {
-            let ids = &mut self.ids;
+            let ids = &self.ids;
             batch.extend(x.statements(&mut self.io, &out.events, now, &mut || ids.next()));
         }
         if batch.is_empty() {
@@ -219,7 +221,7 @@ impl Ingest {
 
     /// The events of one message, each with the hooks that take it, each
     /// payload encoded once however many hooks share it.
-    fn deliveries(&mut self, msg: &Value, events: &[mapping::Mapped]) -> Batch {
+    fn deliveries(&self, msg: &Value, events: &[mapping::Mapped]) -> Batch {
         let refs: Vec<route::Event<'_>> = events
             .iter()
             .map(|e| route::Event {
@@ -228,37 +230,14 @@ impl Ingest {
                 external_meeting_id: e.external_meeting_id.as_deref(),
             })
             .collect();
-        let routes = route(&self.hooks.read(), &self.policy, &refs);
-        Metrics::add(&self.metrics.events_filtered, routes.filtered as u64);
-        // Each delivery's payload: the mapped event's index, or the raw
-        // message (usize::MAX), in the order routes list them.
-        let mut batch: Batch = Vec::new();
-        let mut slots: Vec<(usize, usize)> = Vec::new();
-        for (hook, payload) in routes.deliveries {
-            let key = match payload {
-                Payload::Mapped(i) => i,
-                Payload::Raw => usize::MAX,
+        let item = |payload| {
+            let json = match payload {
+                Payload::Mapped(i) => events.get(i)?.json.to_string(),
+                Payload::Raw => msg.to_string(),
             };
-            let at = match slots.iter().find(|(k, _)| *k == key) {
-                Some((_, at)) => *at,
-                None => {
-                    let json = match payload {
-                        Payload::Mapped(i) => match events.get(i) {
-                            Some(ev) => ev.json.to_string(),
-                            None => continue,
-                        },
-                        Payload::Raw => msg.to_string(),
-                    };
-                    batch.push((Event::new(self.ids.next(), json), Vec::new()));
-                    slots.push((key, batch.len() - 1));
-                    batch.len() - 1
-                }
-            };
-            if let Some((_, targets)) = batch.get_mut(at) {
-                targets.push(Target::Hook(hook));
-            }
-        }
-        batch
+            Some(Event::new(self.ids.next(), json))
+        };
+        batch::batch(&self.hooks, &self.policy, &self.metrics, &refs, item)
     }
 
     /// Writes state changes to Redis, then applies them in memory. When Redis
@@ -340,27 +319,6 @@ impl Io {
             }
         }
         changes.iter().for_each(apply);
-    }
-}
-
-/// Unique event ids: the start time in ms and a counter, so ids differ
-/// across restarts too.
-struct EventIds {
-    start: u64,
-    next: u64,
-}
-
-impl EventIds {
-    fn new() -> EventIds {
-        EventIds {
-            start: now_ms(),
-            next: 0,
-        }
-    }
-
-    fn next(&mut self) -> Arc<str> {
-        self.next += 1;
-        format!("{}-{}", self.start, self.next).into()
     }
 }
 
