@@ -117,12 +117,10 @@ pub fn encrypt(plaintext: &str, secret: &str) -> std::io::Result<String> {
     Ok(encrypt_with_salt(plaintext, secret, salt))
 }
 
-/// [`encrypt`] with a given salt, for reproducible output.
-pub fn encrypt_with_salt(plaintext: &str, secret: &str, salt: [u8; 8]) -> String {
-    encrypt_bytes(plaintext.as_bytes(), secret, salt)
-}
-
-fn encrypt_bytes(plaintext: &[u8], secret: &str, salt: [u8; 8]) -> String {
+/// [`encrypt`] with a given salt, for reproducible output, of any bytes
+/// (text or not).
+pub fn encrypt_with_salt(plaintext: impl AsRef<[u8]>, secret: &str, salt: [u8; 8]) -> String {
+    let plaintext = plaintext.as_ref();
     let (key, iv) = key_iv(secret, &salt);
     let len = plaintext.len();
     let mut buf = plaintext.to_vec();

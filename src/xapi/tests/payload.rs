@@ -153,7 +153,7 @@ fn validation_follows_javascript_truthiness() {
     // Invalid UTF-8 is replaced, then the JSON is read.
     let mut bytes = br#"{"lrs_token": "t"#.to_vec();
     bytes.extend([0xff, b'"', b'}']);
-    let sealed = encrypt_bytes(&bytes, secret, *b"saltsalt");
+    let sealed = encrypt_with_salt(&bytes, secret, *b"saltsalt");
     assert_eq!(
         open(&sealed, secret).map(|p| p.token),
         Ok(Some(json!("t\u{fffd}")))
