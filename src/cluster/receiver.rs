@@ -8,9 +8,8 @@
 //! the answer, so its events stay in order. Refusals are answered 401,
 //! counted, and logged at most once a minute.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Sender};
 
@@ -18,10 +17,11 @@ use super::refusal::RefusalLog;
 use super::relay::{self, RelayError, RelayUrl, Relayed};
 use super::stats::Trouble;
 use super::SharedPool;
-use crate::delivery::{Batch, Event, Input, Target};
-use crate::hooks::route::{self, route, Payload, Policy};
+use crate::delivery::{Batch, Event, Input};
+use crate::hooks::route::{self, Payload, Policy};
 use crate::hooks::Hooks;
 use crate::http::{Request, Response};
+use crate::ingest::batch::{batch, EventIds};
 use crate::locks;
 use crate::metrics::Metrics;
 
@@ -68,7 +68,7 @@ impl Receiver {
             max_body,
             refusals: Mutex::new(RefusalLog::new(LOG_EVERY)),
             troubles: Mutex::new(RefusalLog::new(LOG_EVERY)),
-            ids: EventIds::new(),
+            ids: EventIds::new("r"),
         }
     }
 
@@ -164,36 +164,23 @@ impl Receiver {
                 }
             })
             .collect();
-        let routes = route(&self.hooks.read(), &self.policy, &refs);
-        Metrics::add(&self.metrics.events_filtered, routes.filtered as u64);
         let domain: Arc<str> = r.body.domain.as_str().into();
-        let mut batch: Batch = Vec::new();
-        let mut at: Vec<(usize, usize)> = Vec::new();
-        for (hook, payload) in routes.deliveries {
+        let item = |payload| {
             let Payload::Mapped(i) = payload else {
-                continue;
+                return None;
             };
-            let (Some(ev), Some(r)) = (r.body.events.get(i), refs.get(i)) else {
-                continue;
-            };
-            if r.id.is_empty() {
-                continue;
+            let ev = r.body.events.get(i)?;
+            if refs.get(i)?.id.is_empty() {
+                return None;
             }
-            let slot = match at.iter().find(|(k, _)| *k == i) {
-                Some((_, s)) => *s,
-                None => {
-                    let item =
-                        Event::from_domain(self.ids.next(), ev.json.as_str(), Some(domain.clone()));
-                    batch.push((item, Vec::new()));
-                    at.push((i, batch.len() - 1));
-                    batch.len() - 1
-                }
-            };
-            if let Some((_, targets)) = batch.get_mut(slot) {
-                targets.push(Target::Hook(hook));
-            }
-        }
-        batch
+            let id = self.ids.next();
+            Some(Event::from_domain(
+                id,
+                ev.json.as_str(),
+                Some(domain.clone()),
+            ))
+        };
+        batch(&self.hooks, &self.policy, &self.metrics, &refs, item)
     }
 
     /// A 503; `id`: the pool server it is from, when it is known.
@@ -225,27 +212,4 @@ fn also(others: u64) -> String {
 
 fn text(status: u16, body: &str) -> Response {
     Response::new(status, "text/plain; charset=utf-8", body)
-}
-
-/// Unique ids for relayed events: the start time in ms and a counter, so
-/// they differ across restarts too.
-struct EventIds {
-    start: u64,
-    next: AtomicU64,
-}
-
-impl EventIds {
-    fn new() -> EventIds {
-        EventIds {
-            start: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64),
-            next: AtomicU64::new(0),
-        }
-    }
-
-    fn next(&self) -> Arc<str> {
-        let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
-        format!("{}-r{n}", self.start).into()
-    }
 }

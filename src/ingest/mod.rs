@@ -14,13 +14,15 @@ use serde_json::Value;
 
 use crate::clock::now_ms;
 use crate::config::Config;
-use crate::delivery::{Batch, Event, Input, Target};
-use crate::hooks::route::{self, route, Payload, Policy};
+use crate::delivery::{Batch, Event, Input};
+use crate::hooks::route::{self, Payload, Policy};
 use crate::hooks::Hooks;
 use crate::mapping::{self, Change, State};
 use crate::metrics::Metrics;
 use crate::store::Conn;
+use batch::EventIds;
 
+pub(crate) mod batch;
 mod outage;
 pub mod xapi;
 
@@ -44,10 +46,9 @@ pub struct Ingest {
     pub stop: Receiver<()>,
     pub state: State,
     policy: Policy,
-    /// Writes the mapping state.
-    conn: Conn,
+    /// Writes the mapping and xAPI state.
+    io: Io,
     ids: EventIds,
-    warnings: RateLimit,
     /// What Redis said of itself when the subscription was made.
     server: Option<outage::ServerInfo>,
     /// When the subscription was lost, while it is.
@@ -69,15 +70,18 @@ impl Ingest {
     ) -> Ingest {
         Ingest {
             policy: Policy::from_config(&config),
+            io: Io {
+                conn,
+                metrics: metrics.clone(),
+                warnings: RateLimit::default(),
+            },
             config,
             hooks,
             metrics,
             delivery,
             stop,
             state,
-            conn,
-            ids: EventIds::new(),
-            warnings: RateLimit::default(),
+            ids: EventIds::new(""),
             server: None,
             lost: None,
             last_sweep: Instant::now(),
@@ -193,7 +197,8 @@ impl Ingest {
             Ok(_) => return self.skip(channel, "not a JSON object"),
             Err(e) => return self.skip(channel, &format!("not JSON ({e})")),
         };
-        let out = mapping::map(&msg, &self.state, now_ms());
+        let now = now_ms();
+        let out = mapping::map(&msg, &self.state, now);
         self.change_state(&out.changes);
         if out.events.is_empty() {
             Metrics::add(&self.metrics.messages_unmapped, 1);
@@ -203,13 +208,8 @@ impl Ingest {
         Metrics::add(&self.metrics.events_mapped, out.events.len() as u64);
         let mut batch = self.deliveries(&msg, &out.events);
         if let Some(x) = &mut self.xapi {
-            let mut io = xapi::Io {
-                conn: &mut self.conn,
-                metrics: &self.metrics,
-                warnings: &mut self.warnings,
-            };
-            let ids = &mut self.ids;
-            batch.extend(x.statements(&mut io, &out.events, &mut || ids.next()));
+            let ids = &self.ids;
+            batch.extend(x.statements(&mut self.io, &out.events, now, &mut || ids.next()));
         }
         if batch.is_empty() {
             return;
@@ -221,7 +221,7 @@ impl Ingest {
 
     /// The events of one message, each with the hooks that take it, each
     /// payload encoded once however many hooks share it.
-    fn deliveries(&mut self, msg: &Value, events: &[mapping::Mapped]) -> Batch {
+    fn deliveries(&self, msg: &Value, events: &[mapping::Mapped]) -> Batch {
         let refs: Vec<route::Event<'_>> = events
             .iter()
             .map(|e| route::Event {
@@ -230,37 +230,14 @@ impl Ingest {
                 external_meeting_id: e.external_meeting_id.as_deref(),
             })
             .collect();
-        let routes = route(&self.hooks.read(), &self.policy, &refs);
-        Metrics::add(&self.metrics.events_filtered, routes.filtered as u64);
-        // Each delivery's payload: the mapped event's index, or the raw
-        // message (usize::MAX), in the order routes list them.
-        let mut batch: Batch = Vec::new();
-        let mut slots: Vec<(usize, usize)> = Vec::new();
-        for (hook, payload) in routes.deliveries {
-            let key = match payload {
-                Payload::Mapped(i) => i,
-                Payload::Raw => usize::MAX,
+        let item = |payload| {
+            let json = match payload {
+                Payload::Mapped(i) => events.get(i)?.json.to_string(),
+                Payload::Raw => msg.to_string(),
             };
-            let at = match slots.iter().find(|(k, _)| *k == key) {
-                Some((_, at)) => *at,
-                None => {
-                    let json = match payload {
-                        Payload::Mapped(i) => match events.get(i) {
-                            Some(ev) => ev.json.to_string(),
-                            None => continue,
-                        },
-                        Payload::Raw => msg.to_string(),
-                    };
-                    batch.push((Event::new(self.ids.next(), json), Vec::new()));
-                    slots.push((key, batch.len() - 1));
-                    batch.len() - 1
-                }
-            };
-            if let Some((_, targets)) = batch.get_mut(at) {
-                targets.push(Target::Hook(hook));
-            }
-        }
-        batch
+            Some(Event::new(self.ids.next(), json))
+        };
+        batch::batch(&self.hooks, &self.policy, &self.metrics, &refs, item)
     }
 
     /// Writes state changes to Redis, then applies them in memory. When Redis
@@ -270,18 +247,10 @@ impl Ingest {
         if changes.is_empty() {
             return;
         }
-        if let Err(e) = self
-            .conn
-            .run(|c| crate::store::mapping::persist(c, changes))
-        {
-            Metrics::add(&self.metrics.state_write_errors, 1);
-            if self.warnings.allow() {
-                log::warn!("cannot save meeting and user mappings to Redis: {e}");
-            }
-        }
-        for change in changes {
-            self.state.apply(change);
-        }
+        let persist = crate::store::mapping::persist;
+        let apply = |change: &Change| self.state.apply(change);
+        self.io
+            .save("meeting and user mappings", changes, persist, apply);
         self.publish_state_size();
     }
 
@@ -296,7 +265,8 @@ impl Ingest {
     fn sweep(&mut self) {
         self.last_sweep = Instant::now();
         let ttl = self.config.meeting_ttl.as_millis() as u64;
-        let changes = self.state.expired(now_ms(), ttl);
+        let now = now_ms();
+        let changes = self.state.expired(now, ttl);
         if !changes.is_empty() {
             log::info!(
                 "forgetting {} inactive meeting or user mappings",
@@ -305,18 +275,13 @@ impl Ingest {
             self.change_state(&changes);
         }
         if let Some(x) = &mut self.xapi {
-            let mut io = xapi::Io {
-                conn: &mut self.conn,
-                metrics: &self.metrics,
-                warnings: &mut self.warnings,
-            };
-            x.sweep(&mut io, ttl);
+            x.sweep(&mut self.io, now, ttl);
         }
     }
 
     fn skip(&mut self, channel: &str, why: &str) {
         Metrics::add(&self.metrics.messages_malformed, 1);
-        if self.warnings.allow() {
+        if self.io.warnings.allow() {
             log::warn!("skipping a message on {channel}: {why}");
         } else {
             log::debug!("skipping a message on {channel}: {why}");
@@ -327,24 +292,33 @@ impl Ingest {
 /// Returned when the thread was told to stop.
 struct Stop;
 
-/// Unique event ids: the start time in ms and a counter, so ids differ
-/// across restarts too.
-struct EventIds {
-    start: u64,
-    next: u64,
+/// What the thread writes its state with: the connection, the metrics that
+/// count refused writes, and the rate limit of its warnings.
+struct Io {
+    conn: Conn,
+    metrics: Arc<Metrics>,
+    warnings: RateLimit,
 }
 
-impl EventIds {
-    fn new() -> EventIds {
-        EventIds {
-            start: now_ms(),
-            next: 0,
+impl Io {
+    /// Persists `changes` with `persist`, then applies each. When Redis
+    /// refuses, memory still changes (events keep flowing) and the failure
+    /// is counted and logged, a few times a minute: the state survives a
+    /// restart only once Redis takes writes. `what` names it in the log.
+    fn save<C>(
+        &mut self,
+        what: &str,
+        changes: &[C],
+        persist: fn(&mut redis::Connection, &[C]) -> redis::RedisResult<()>,
+        apply: impl FnMut(&C),
+    ) {
+        if let Err(e) = self.conn.run(|c| persist(c, changes)) {
+            Metrics::add(&self.metrics.state_write_errors, 1);
+            if self.warnings.allow() {
+                log::warn!("cannot save {what} to Redis: {e}");
+            }
         }
-    }
-
-    fn next(&mut self) -> Arc<str> {
-        self.next += 1;
-        format!("{}-{}", self.start, self.next).into()
+        changes.iter().for_each(apply);
     }
 }
 

@@ -4,20 +4,18 @@
 //! after the callbacks. It builds no statement itself (`xapi` does) and
 //! sends none (delivery does).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::RateLimit;
-use crate::config::{Config, Secret};
-use crate::delivery::{Batch, Event, Lrs, Target};
+use super::Io;
+use crate::config::Config;
+use crate::delivery::{Batch, Event, Target};
 use crate::mapping::Mapped;
 use crate::metrics::Metrics;
-use crate::store::Conn;
-use crate::xapi::{self, Change, Destination, Skip, State, XapiSettings};
+use crate::xapi::{self, Change, Skip, State, XapiSettings};
 
-/// Most LRS destinations, and most meetings warned about, remembered; past
-/// it they are all forgotten (a destination is then made again, a warning
-/// may be logged again).
+/// Most meetings warned about remembered; past it they are all forgotten
+/// (a warning may be logged again).
 const REMEMBERED: usize = 4096;
 
 /// The xAPI settings of `config`, or `None` when xAPI is off. Reads the
@@ -67,17 +65,8 @@ pub fn settings(config: &Config) -> Option<XapiSettings> {
 pub struct Xapi {
     settings: XapiSettings,
     state: State,
-    /// One target per destination id, so that a queue's statements share it.
-    targets: HashMap<String, Arc<Lrs>>,
     /// Meetings whose unusable `secret-lrs-payload` was logged.
     warned: HashSet<String>,
-}
-
-/// What the xAPI step writes with.
-pub(super) struct Io<'a> {
-    pub(super) conn: &'a mut Conn,
-    pub(super) metrics: &'a Metrics,
-    pub(super) warnings: &'a mut RateLimit,
 }
 
 impl Xapi {
@@ -86,82 +75,53 @@ impl Xapi {
         Xapi {
             settings,
             state,
-            targets: HashMap::new(),
             warned: HashSet::new(),
         }
     }
 
     /// The statements of `events`, in their order, each for its LRS, with
-    /// ids from `next_id`.
+    /// ids from `next_id`; `now_ms` is when their message came.
     pub(super) fn statements(
         &mut self,
-        io: &mut Io<'_>,
+        io: &mut Io,
         events: &[Mapped],
+        now_ms: u64,
         next_id: &mut dyn FnMut() -> Arc<str>,
     ) -> Batch {
         let mut batch = Batch::new();
         for event in events {
-            let out = xapi::process(
-                &event.json,
-                &self.state,
-                &self.settings,
-                crate::clock::now_ms(),
-            );
+            let out = xapi::process(&event.json, &self.state, &self.settings, now_ms);
             self.change(io, &out.changes);
             if let Some(statement) = out.statement {
-                let target = Target::Lrs(self.target(&statement.destination));
+                let target = Target::Lrs(statement.destination.lrs().clone());
                 batch.push((Event::new(next_id(), statement.body_text()), vec![target]));
                 Metrics::add(&io.metrics.xapi_statements, 1);
             } else if let Some(skip) = out.note {
-                self.skipped(io.metrics, event, skip);
+                self.skipped(&io.metrics, event, skip);
             }
         }
         batch
     }
 
-    /// Forgets the meetings ended an hour ago or inactive for `ttl_ms`.
-    pub(super) fn sweep(&mut self, io: &mut Io<'_>, ttl_ms: u64) {
-        let changes = self.state.expired(crate::clock::now_ms(), ttl_ms);
+    /// Forgets the meetings ended an hour ago, or inactive for `ttl_ms`, at
+    /// `now_ms`.
+    pub(super) fn sweep(&mut self, io: &mut Io, now_ms: u64, ttl_ms: u64) {
+        let changes = self.state.expired(now_ms, ttl_ms);
         if !changes.is_empty() {
             log::info!("forgetting the xAPI records of {} meetings", changes.len());
             self.change(io, &changes);
         }
     }
 
-    /// Persists `changes`, then applies them. When Redis refuses, memory
-    /// still changes (statements keep flowing, as callbacks do) and the
-    /// failure is counted and logged: the records survive a restart only
-    /// once Redis takes writes.
-    fn change(&mut self, io: &mut Io<'_>, changes: &[Change]) {
+    /// Persists `changes`, then applies them (see [`Io::save`]: statements
+    /// keep flowing, as callbacks do, when Redis refuses).
+    fn change(&mut self, io: &mut Io, changes: &[Change]) {
         if changes.is_empty() {
             return;
         }
-        if let Err(e) = io.conn.run(|c| crate::store::xapi::persist(c, changes)) {
-            Metrics::add(&io.metrics.state_write_errors, 1);
-            if io.warnings.allow() {
-                log::warn!("cannot save xAPI meeting, user and poll records to Redis: {e}");
-            }
-        }
-        for change in changes {
-            self.state.apply(change);
-        }
-    }
-
-    /// The delivery target of `d`, made once per destination id.
-    fn target(&mut self, d: &Destination) -> Arc<Lrs> {
-        if let Some(t) = self.targets.get(d.id()) {
-            return t.clone();
-        }
-        if self.targets.len() >= REMEMBERED {
-            self.targets.clear();
-        }
-        let lrs = Arc::new(Lrs {
-            id: d.id().to_owned(),
-            url: d.url().to_owned(),
-            authorization: Secret::new(d.authorization()),
-        });
-        self.targets.insert(lrs.id.clone(), lrs.clone());
-        lrs
+        let what = "xAPI meeting, user and poll records";
+        let apply = |change: &Change| self.state.apply(change);
+        io.save(what, changes, crate::store::xapi::persist, apply);
     }
 
     /// Counts a skip; an unusable payload is logged at warn once per

@@ -16,7 +16,7 @@
 mod akka_content;
 mod akka_meeting;
 mod akka_user;
-mod js;
+pub(crate) mod js;
 mod process;
 mod rap;
 mod state;

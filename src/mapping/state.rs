@@ -135,7 +135,7 @@ impl State {
     }
 
     /// Redis record id of a meeting mapping.
-    pub fn meeting_record(&self, meeting: &str) -> Option<&str> {
+    pub(crate) fn meeting_record(&self, meeting: &str) -> Option<&str> {
         self.meetings.get(meeting)?.record.as_deref()
     }
 

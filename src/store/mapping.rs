@@ -16,11 +16,9 @@
 //! The reference's record ids are UUIDs; ours are the internal meeting ID and
 //! `<internal meeting ID>:<internal user ID>`. Either loads in either.
 
-use std::collections::HashMap;
-
 use serde_json::{Map, Value};
 
-use super::keys;
+use super::{field, keys, remove_records, required, stored_members, Hash};
 use crate::mapping::{Change, State, UserRecord};
 
 /// User attributes the reference stores as `"true"`/`"false"` and that are
@@ -82,7 +80,6 @@ pub fn load(conn: &mut redis::Connection) -> redis::RedisResult<(State, usize)> 
 pub fn persist(conn: &mut redis::Connection, changes: &[Change]) -> redis::RedisResult<()> {
     let mut pipe = redis::pipe();
     pipe.atomic();
-    let mut commands = 0;
     for change in changes {
         match change {
             Change::MeetingCreated {
@@ -101,7 +98,6 @@ pub fn persist(conn: &mut redis::Connection, changes: &[Change]) -> redis::Redis
                     ])
                     .ignore();
                 pipe.cmd("SADD").arg(keys::MAPPINGS).arg(record).ignore();
-                commands += 2;
             }
             Change::MeetingActivity {
                 record: Some(record),
@@ -113,7 +109,6 @@ pub fn persist(conn: &mut redis::Connection, changes: &[Change]) -> redis::Redis
                     .arg("lastActivity")
                     .arg(at_ms.to_string())
                     .ignore();
-                commands += 1;
             }
             Change::MeetingActivity { record: None, .. } => {}
             Change::MeetingEnded {
@@ -126,16 +121,8 @@ pub fn persist(conn: &mut redis::Connection, changes: &[Change]) -> redis::Redis
                 user_records,
                 ..
             } => {
-                if let Some(record) = record {
-                    pipe.cmd("SREM").arg(keys::MAPPINGS).arg(record).ignore();
-                    pipe.cmd("DEL").arg(keys::mapping(record)).ignore();
-                    commands += 2;
-                }
-                for record in user_records {
-                    pipe.cmd("SREM").arg(keys::USER_MAPS).arg(record).ignore();
-                    pipe.cmd("DEL").arg(keys::user_map(record)).ignore();
-                    commands += 2;
-                }
+                remove_records(&mut pipe, keys::MAPPINGS, keys::mapping, record);
+                remove_records(&mut pipe, keys::USER_MAPS, keys::user_map, user_records);
             }
             Change::UserSaved { meeting, user, .. } => {
                 let attrs = Value::Object(stringify_values(&user.attrs)).to_string();
@@ -153,41 +140,27 @@ pub fn persist(conn: &mut redis::Connection, changes: &[Change]) -> redis::Redis
                     .arg(keys::USER_MAPS)
                     .arg(&user.record)
                     .ignore();
-                commands += 2;
             }
             Change::UserLeft { record, .. } => {
-                pipe.cmd("SREM").arg(keys::USER_MAPS).arg(record).ignore();
-                pipe.cmd("DEL").arg(keys::user_map(record)).ignore();
-                commands += 2;
+                remove_records(&mut pipe, keys::USER_MAPS, keys::user_map, [record]);
             }
         }
     }
-    if commands == 0 {
+    if pipe.is_empty() {
         return Ok(());
     }
     pipe.exec(conn)
 }
 
-type Hash = HashMap<String, Vec<u8>>;
-
-fn field<'a>(hash: &'a Hash, name: &str) -> Result<&'a str, String> {
-    let bytes = hash.get(name).ok_or_else(|| format!("no {name}"))?;
-    std::str::from_utf8(bytes).map_err(|_| format!("{name} is not UTF-8"))
-}
-
 fn meeting_change(id: &str, hash: &Hash, now_ms: u64) -> Result<Change, String> {
-    if hash.is_empty() {
-        return Err("no record".into());
-    }
-    let internal = field(hash, "internalMeetingID")?;
+    let internal = required(hash, "internalMeetingID")?;
     if internal.is_empty() {
         return Err("empty internalMeetingID".into());
     }
-    let external = field(hash, "externalMeetingID")?;
-    let at_ms = match hash.get("lastActivity") {
+    let external = required(hash, "externalMeetingID")?;
+    let at_ms = match field(hash, "lastActivity")? {
         None => now_ms,
-        Some(_) => parse_ms(field(hash, "lastActivity")?)
-            .ok_or_else(|| "lastActivity is not a time".to_owned())?,
+        Some(t) => parse_ms(t).ok_or_else(|| "lastActivity is not a time".to_owned())?,
     };
     Ok(Change::MeetingCreated {
         internal: internal.to_owned(),
@@ -208,19 +181,13 @@ fn parse_ms(s: &str) -> Option<u64> {
 }
 
 fn user_change(id: &str, hash: &Hash, now_ms: u64) -> Result<Change, String> {
-    if hash.is_empty() {
-        return Err("no record".into());
-    }
-    let internal = field(hash, "internalUserID")?;
-    let meeting = field(hash, "meetingId")?;
+    let internal = required(hash, "internalUserID")?;
+    let meeting = required(hash, "meetingId")?;
     if internal.is_empty() || meeting.is_empty() {
         return Err("empty internalUserID or meetingId".into());
     }
-    let external = match hash.get("externalUserID") {
-        None => "",
-        Some(_) => field(hash, "externalUserID")?,
-    };
-    let attrs = match serde_json::from_str::<Value>(field(hash, "user")?) {
+    let external = field(hash, "externalUserID")?.unwrap_or("");
+    let attrs = match serde_json::from_str::<Value>(required(hash, "user")?) {
         Ok(Value::Object(attrs)) => unstringify_values(attrs),
         _ => return Err("user is not a JSON object".into()),
     };
@@ -238,30 +205,9 @@ fn user_change(id: &str, hash: &Hash, now_ms: u64) -> Result<Change, String> {
 
 /// The reference's encoding of a stored object: `null` values dropped, nested
 /// objects and arrays as JSON text of their own encoding, everything else as
-/// a string.
+/// a string (numbers as JSON writes them).
 fn stringify_values(obj: &Map<String, Value>) -> Map<String, Value> {
-    obj.iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.clone(), Value::String(stringify(v))))
-        .collect()
-}
-
-fn stringify(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Object(o) => Value::Object(stringify_values(o)).to_string(),
-        Value::Array(a) => {
-            let items = a
-                .iter()
-                .map(|i| match i {
-                    Value::Null => Value::Null,
-                    other => Value::String(stringify(other)),
-                })
-                .collect();
-            Value::Array(items).to_string()
-        }
-        other => other.to_string(),
-    }
+    stored_members(obj, |n| n.to_string())
 }
 
 /// Undoes what [`stringify_values`] can be undone safely: known flags become

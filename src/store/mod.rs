@@ -147,3 +147,75 @@ pub fn read_records(
     }
     Ok(records)
 }
+
+/// Field `name` of a stored record as text, `None` when it has none; an
+/// `Err` when it is not UTF-8.
+pub fn field<'a>(hash: &'a Hash, name: &str) -> std::result::Result<Option<&'a str>, String> {
+    match hash.get(name) {
+        None => Ok(None),
+        Some(bytes) => std::str::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| format!("{name} is not UTF-8")),
+    }
+}
+
+/// Field `name` of a stored record as text; an `Err` when it has none or
+/// it is not UTF-8.
+pub fn required<'a>(hash: &'a Hash, name: &str) -> std::result::Result<&'a str, String> {
+    field(hash, name)?.ok_or_else(|| format!("no {name}"))
+}
+
+/// Queues the removal of records `ids`: each taken out of the SET `set`
+/// that indexes them and its HASH (`key` names it) deleted.
+pub fn remove_records<'a>(
+    pipe: &mut redis::Pipeline,
+    set: &str,
+    key: fn(&str) -> String,
+    ids: impl IntoIterator<Item = &'a String>,
+) {
+    for id in ids {
+        pipe.cmd("SREM").arg(set).arg(id).ignore();
+        pipe.cmd("DEL").arg(key(id)).ignore();
+    }
+}
+
+/// A value as the reference stores it in a string field: `None` for
+/// `null` (the field is left out), a string as it is, numbers as `number`
+/// writes them, booleans `true`/`false`, objects and arrays as JSON text of
+/// their members so written (`null` members of objects dropped, of arrays
+/// kept).
+pub fn stored_text(
+    v: &serde_json::Value,
+    number: fn(&serde_json::Number) -> String,
+) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(number(n)),
+        Value::Object(o) => Some(Value::Object(stored_members(o, number)).to_string()),
+        Value::Array(a) => {
+            let items = a
+                .iter()
+                .map(|v| stored_text(v, number).map_or(Value::Null, Value::String))
+                .collect();
+            Some(Value::Array(items).to_string())
+        }
+    }
+}
+
+/// The members of `o` as [`stored_text`] writes them, `null` ones dropped.
+pub fn stored_members(
+    o: &serde_json::Map<String, serde_json::Value>,
+    number: fn(&serde_json::Number) -> String,
+) -> serde_json::Map<String, serde_json::Value> {
+    o.iter()
+        .filter_map(|(k, v)| {
+            Some((
+                k.clone(),
+                serde_json::Value::String(stored_text(v, number)?),
+            ))
+        })
+        .collect()
+}

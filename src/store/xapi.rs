@@ -15,9 +15,10 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::keys;
+use super::Hash;
+use super::{keys, remove_records};
 use crate::xapi::encoding::{self, LoadedMeeting};
-use crate::xapi::{route, Change, Destination, Skip, State, XapiSettings};
+use crate::xapi::{route, Change, Destination, PollRecord, Skip, State, UserRecord, XapiSettings};
 
 /// Persists changes in one MULTI/EXEC.
 pub fn persist(conn: &mut redis::Connection, changes: &[Change]) -> redis::RedisResult<()> {
@@ -56,14 +57,10 @@ pub fn persist(conn: &mut redis::Connection, changes: &[Change]) -> redis::Redis
                     .ignore();
             }
             Change::Expired { records, .. } => {
-                remove(
-                    &mut pipe,
-                    keys::XAPI_MEETINGS,
-                    keys::xapi_meeting,
-                    &records.meetings,
-                );
-                remove(&mut pipe, keys::XAPI_USERS, keys::xapi_user, &records.users);
-                remove(&mut pipe, keys::XAPI_POLLS, keys::xapi_poll, &records.polls);
+                let (meetings, users, polls) = (&records.meetings, &records.users, &records.polls);
+                remove_records(&mut pipe, keys::XAPI_MEETINGS, keys::xapi_meeting, meetings);
+                remove_records(&mut pipe, keys::XAPI_USERS, keys::xapi_user, users);
+                remove_records(&mut pipe, keys::XAPI_POLLS, keys::xapi_poll, polls);
             }
             Change::UserSaved { user, record, .. } => {
                 let fields = encoding::user_fields(user, record);
@@ -90,13 +87,6 @@ pub fn persist(conn: &mut redis::Connection, changes: &[Change]) -> redis::Redis
         }
     }
     pipe.exec(conn)
-}
-
-fn remove(pipe: &mut redis::Pipeline, set: &str, key: fn(&str) -> String, ids: &[String]) {
-    for id in ids {
-        pipe.cmd("SREM").arg(set).arg(id).ignore();
-        pipe.cmd("DEL").arg(key(id)).ignore();
-    }
 }
 
 /// The first of the sets that index the xAPI records
@@ -175,54 +165,92 @@ pub fn load_at(
             });
         }
     }
-    // Records of older meetings (and the reference's, of no meeting) first.
-    let order = |meeting: &Option<String>, record: &str| {
-        let created = meeting.as_ref().and_then(|m| created.get(m)).copied();
-        (created.unwrap_or(f64::NEG_INFINITY), record.to_owned())
-    };
-    let by_age =
-        |a: &(f64, String), b: &(f64, String)| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1));
-    let mut users = Vec::new();
-    for (id, hash) in super::read_records(conn, keys::XAPI_USERS, keys::xapi_user)? {
-        match hash.and_then(|h| encoding::user(&id, &h)) {
-            Ok(u) => users.push(u),
-            Err(why) => skip("user", &id, why),
-        }
-    }
-    users.sort_by(|a, b| {
-        by_age(
-            &order(&a.1.meeting, &a.1.record),
-            &order(&b.1.meeting, &b.1.record),
-        )
-    });
-    for (user, record) in users {
-        state.apply(&Change::UserSaved {
+    let users = Indexed {
+        kind: "user",
+        set: keys::XAPI_USERS,
+        key: keys::xapi_user,
+        read: encoding::user,
+        place: |r: &UserRecord| (r.meeting.as_deref(), r.record.as_str()),
+        saved: |user, record, at_ms| Change::UserSaved {
             user,
             record,
-            at_ms: now_ms,
-        });
-    }
-    let mut polls = Vec::new();
-    for (id, hash) in super::read_records(conn, keys::XAPI_POLLS, keys::xapi_poll)? {
-        match hash.and_then(|h| encoding::poll(&id, &h)) {
-            Ok(p) => polls.push(p),
-            Err(why) => skip("poll", &id, why),
-        }
-    }
-    polls.sort_by(|a, b| {
-        by_age(
-            &order(&a.1.meeting, &a.1.record),
-            &order(&b.1.meeting, &b.1.record),
-        )
-    });
-    for (poll, record) in polls {
-        state.apply(&Change::PollSaved {
+            at_ms,
+        },
+    };
+    load_indexed(conn, &users, &created, now_ms, &mut state, &mut skip)?;
+    let polls = Indexed {
+        kind: "poll",
+        set: keys::XAPI_POLLS,
+        key: keys::xapi_poll,
+        read: encoding::poll,
+        place: |r: &PollRecord| (r.meeting.as_deref(), r.record.as_str()),
+        saved: |poll, record, at_ms| Change::PollSaved {
             poll,
             record,
-            at_ms: now_ms,
-        });
-    }
+            at_ms,
+        },
+    };
+    load_indexed(conn, &polls, &created, now_ms, &mut state, &mut skip)?;
     let (m, u, p) = state.counts();
     log::info!("loaded {m} xAPI meeting, {u} user and {p} poll records ({skipped} skipped)");
     Ok((state, skipped))
+}
+
+/// Records of one kind (users or polls) that a SET indexes: how they are
+/// read, ordered and applied.
+struct Indexed<R> {
+    /// What the warning about a corrupt record calls it.
+    kind: &'static str,
+    set: &'static str,
+    key: fn(&str) -> String,
+    read: Read<R>,
+    /// The record's meeting and id, which order the records.
+    place: fn(&R) -> (Option<&str>, &str),
+    /// The change that applies the record, active at the time given.
+    saved: fn(String, R, u64) -> Change,
+}
+
+/// Reads the record of an id from its hash: the user or poll it is of and
+/// the record.
+type Read<R> = fn(&str, &Hash) -> Result<(String, R), String>;
+
+/// Where `record` goes in the load order: its meeting's creation time
+/// (from `created`; none for a record of no meeting) and its id.
+fn order<'r, R>(
+    what: &Indexed<R>,
+    created: &HashMap<String, f64>,
+    record: &'r R,
+) -> (f64, &'r str) {
+    let (meeting, id) = (what.place)(record);
+    let created = meeting.and_then(|m| created.get(m)).copied();
+    (created.unwrap_or(f64::NEG_INFINITY), id)
+}
+
+/// Reads the records `what` describes and applies them, active at
+/// `now_ms`: records of older meetings (`created` gives their creation
+/// times; the reference's records, of no meeting, before all) first.
+fn load_indexed<R>(
+    conn: &mut redis::Connection,
+    what: &Indexed<R>,
+    created: &HashMap<String, f64>,
+    now_ms: u64,
+    state: &mut State,
+    skip: &mut dyn FnMut(&str, &str, String),
+) -> redis::RedisResult<()> {
+    let mut records = Vec::new();
+    for (id, hash) in super::read_records(conn, what.set, what.key)? {
+        match hash.and_then(|h| (what.read)(&id, &h)) {
+            Ok(r) => records.push(r),
+            Err(why) => skip(what.kind, &id, why),
+        }
+    }
+    records.sort_by(|(_, a), (_, b)| {
+        let (a_created, a_id) = order(what, created, a);
+        let (b_created, b_id) = order(what, created, b);
+        a_created.total_cmp(&b_created).then_with(|| a_id.cmp(b_id))
+    });
+    for (of, record) in records {
+        state.apply(&(what.saved)(of, record, now_ms));
+    }
+    Ok(())
 }

@@ -6,14 +6,10 @@
 //! as received, which the strings lose: `null`, numbers); and read back,
 //! from ours or from the reference's. Pure: `crate::store::xapi` does I/O.
 
-use std::collections::HashMap;
-
 use serde_json::{Map, Value};
 
 use super::{js, Destination, MeetingRecord, PollRecord, Skip, UserRecord};
-
-/// A hash as Redis returns it.
-pub type Hash = HashMap<String, Vec<u8>>;
+use crate::store::{field, required, stored_text, Hash};
 
 /// A meeting record read back, with its activity time and end.
 #[derive(Clone, Debug)]
@@ -120,45 +116,10 @@ fn typed(
     }
 }
 
-/// A field value as the reference writes it (`null` leaves the field out).
+/// A field value as the reference writes it (`null` leaves the field out;
+/// numbers in JavaScript form).
 fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Object(_) | Value::Array(_) => Some(stringified(v).to_string()),
-        other => Some(js::to_string(Some(other))),
-    }
-}
-
-/// Every value made a string, nested ones as JSON text of the same; `null`
-/// members of objects dropped, of arrays kept.
-fn stringified(v: &Value) -> Value {
-    match v {
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .filter_map(|(k, v)| Some((k.clone(), Value::String(text(v)?))))
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(
-            a.iter()
-                .map(|v| text(v).map_or(Value::Null, Value::String))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
-fn field<'a>(hash: &'a Hash, name: &str) -> Result<Option<&'a str>, String> {
-    match hash.get(name) {
-        None => Ok(None),
-        Some(bytes) => std::str::from_utf8(bytes)
-            .map(Some)
-            .map_err(|_| format!("{name} is not UTF-8")),
-    }
-}
-
-fn required<'a>(hash: &'a Hash, name: &str) -> Result<&'a str, String> {
-    field(hash, name)?.ok_or_else(|| format!("no {name}"))
+    stored_text(v, |n| js::number_to_string(n.as_f64().unwrap_or(f64::NAN)))
 }
 
 fn millis(hash: &Hash, name: &str) -> Result<Option<u64>, String> {

@@ -34,7 +34,7 @@ pub fn epoch_ms(ms: f64) -> Option<i64> {
 pub fn civil(ms: i64) -> Civil {
     let days = ms.div_euclid(MS_PER_DAY);
     let rem = ms.rem_euclid(MS_PER_DAY);
-    let (year, month, day) = civil_from_days(days);
+    let (year, month, day) = crate::clock::civil_from_days(days);
     Civil {
         year,
         month,
@@ -44,21 +44,6 @@ pub fn civil(ms: i64) -> Civil {
         second: (rem / 1000 % 60) as u8,
         millisecond: (rem % 1000) as u16,
     }
-}
-
-/// Year, month and day of the day `days` after 1970-01-01, by the usual
-/// era-of-400-years arithmetic (valid far beyond the JavaScript date range).
-fn civil_from_days(days: i64) -> (i64, u8, u8) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // day of era, 0..=146096
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // 0..=399
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // 0..=365, from March 1st
-    let mp = (5 * doy + 2) / 153; // 0..=11, March = 0
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// `YYYY-MM-DDTHH:mm:ss.SSSZ` in UTC, or `None` for an invalid date. Years

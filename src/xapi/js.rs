@@ -6,15 +6,10 @@
 use serde_json::Value;
 
 /// JavaScript truthiness: `undefined`, `null`, `false`, `0` and `""` are
-/// falsy; everything else (`"0"`, `"false"`, `[]`, `{}`) is truthy.
+/// falsy; everything else (`"0"`, `"false"`, `[]`, `{}`) is truthy. The
+/// mapping's rule (`crate::mapping::js`), with `None` for `undefined`.
 pub fn truthy(v: Option<&Value>) -> bool {
-    match v {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Array(_) | Value::Object(_)) => true,
-    }
+    v.is_some_and(crate::mapping::js::truthy)
 }
 
 /// `v == true` (loose): `true`, `1`, `"1"`, `" 1.0 "`, `[1]`; not `"true"`.

@@ -1,9 +1,12 @@
 //! Where a meeting's statements go (XAPI.md §9): the LRS endpoint and
 //! credentials from its payload or the configuration, the `Authorization`
-//! value, and the statements URL. Pure. A [`Destination`] is what delivery
-//! queues by; its `Debug` never shows the credentials.
+//! value, and the statements URL. Pure. A [`Destination`] holds the delivery
+//! target its statements are queued for; its `Debug` never shows the
+//! credentials.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -11,6 +14,8 @@ use sha2::Sha256;
 
 use super::payload::LrsPayload;
 use super::{base64, js};
+use crate::config::Secret;
+use crate::delivery::Lrs;
 
 /// The configured LRS: what a meeting without a payload uses, and the
 /// fallback of each field a payload lacks.
@@ -32,7 +37,10 @@ impl fmt::Debug for LrsDefaults {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let set = |v: &Option<String>| if v.is_some() { "<set>" } else { "<none>" };
         f.debug_struct("LrsDefaults")
-            .field("endpoint", &self.endpoint)
+            .field(
+                "endpoint",
+                &self.endpoint.as_deref().map(crate::redact::url),
+            )
             .field("username", &set(&self.username))
             .field("password", &set(&self.password))
             .field("token", &set(&self.token))
@@ -40,26 +48,23 @@ impl fmt::Debug for LrsDefaults {
     }
 }
 
-/// One LRS as delivery sees it: the URL statements are POSTed to and the
-/// `Authorization` header that goes with them.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Destination {
-    url: String,
-    authorization: String,
-    id: String,
-}
+/// One LRS: the URL statements are POSTed to and the `Authorization`
+/// header that goes with them, made once, when the meeting's destination
+/// is resolved, as the delivery target its statements are queued for.
+#[derive(Clone)]
+pub struct Destination(Arc<Lrs>);
 
 impl Destination {
     /// The statements URL (WHATWG-serialized, never with credentials in it).
     pub fn url(&self) -> &str {
-        &self.url
+        &self.0.url
     }
 
     /// The `Authorization` header value (`Bearer ...` or `Basic ...`): a
     /// secret. Characters U+0080 to U+00FF go on the wire as single bytes
     /// (Latin-1), as Node sends them.
     pub fn authorization(&self) -> &str {
-        &self.authorization
+        self.0.authorization.expose()
     }
 
     /// A stable id for queue keys and metrics: 32 hex digits of
@@ -68,15 +73,35 @@ impl Destination {
     /// get separate queues and a stored id gives nothing to guess
     /// passwords against. A new server secret gives new ids.
     pub fn id(&self) -> &str {
-        &self.id
+        &self.0.id
+    }
+
+    /// The delivery target, shared by every statement queued for it.
+    pub fn lrs(&self) -> &Arc<Lrs> {
+        &self.0
+    }
+}
+
+impl PartialEq for Destination {
+    fn eq(&self, other: &Destination) -> bool {
+        let (a, b) = (&self.0, &other.0);
+        Arc::ptr_eq(a, b) || (a.id == b.id && a.url == b.url && a.authorization == b.authorization)
+    }
+}
+
+impl Eq for Destination {}
+
+impl Hash for Destination {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.id.hash(state);
     }
 }
 
 impl fmt::Debug for Destination {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Destination")
-            .field("id", &self.id)
-            .field("url", &self.url)
+            .field("id", &self.0.id)
+            .field("url", &crate::redact::url(&self.0.url))
             .field("authorization", &"<redacted>")
             .finish()
     }
@@ -161,16 +186,16 @@ pub fn destination(
         return Err(Unroutable::BadCredentials);
     }
     let id = destination_id(&url, &authorization, id_key);
-    Ok(Destination {
-        url,
-        authorization,
+    Ok(Destination(Arc::new(Lrs {
         id,
-    })
+        url,
+        authorization: Secret::new(authorization),
+    })))
 }
 
 /// `Basic base64(username + ":" + password)` over UTF-8, a missing part
 /// written `undefined`, as the reference builds it.
-pub fn basic(username: Option<&Value>, password: Option<&Value>) -> String {
+fn basic(username: Option<&Value>, password: Option<&Value>) -> String {
     let pair = format!("{}:{}", js::to_string(username), js::to_string(password));
     format!("Basic {}", base64::encode(pair.as_bytes()))
 }

@@ -9,7 +9,7 @@ use std::fmt;
 use aes::Aes256;
 use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::Sha256;
 
 use super::{base64, js};
@@ -117,12 +117,10 @@ pub fn encrypt(plaintext: &str, secret: &str) -> std::io::Result<String> {
     Ok(encrypt_with_salt(plaintext, secret, salt))
 }
 
-/// [`encrypt`] with a given salt, for reproducible output.
-pub fn encrypt_with_salt(plaintext: &str, secret: &str, salt: [u8; 8]) -> String {
-    encrypt_bytes(plaintext.as_bytes(), secret, salt)
-}
-
-fn encrypt_bytes(plaintext: &[u8], secret: &str, salt: [u8; 8]) -> String {
+/// [`encrypt`] with a given salt, for reproducible output, of any bytes
+/// (text or not).
+pub fn encrypt_with_salt(plaintext: impl AsRef<[u8]>, secret: &str, salt: [u8; 8]) -> String {
+    let plaintext = plaintext.as_ref();
     let (key, iv) = key_iv(secret, &salt);
     let len = plaintext.len();
     let mut buf = plaintext.to_vec();
@@ -147,23 +145,6 @@ fn key_iv(secret: &str, salt: &[u8]) -> ([u8; 32], [u8; 16]) {
     key.copy_from_slice(k);
     iv.copy_from_slice(i);
     (key, iv)
-}
-
-/// A payload as JSON text, as a tenant's `lrs_*` fields would be written.
-pub fn payload_json(payload: &LrsPayload) -> String {
-    let mut obj = Map::new();
-    let fields = [
-        ("lrs_endpoint", &payload.endpoint),
-        ("lrs_token", &payload.token),
-        ("lrs_username", &payload.username),
-        ("lrs_password", &payload.password),
-    ];
-    for (key, value) in fields {
-        if let Some(v) = value {
-            obj.insert(key.to_owned(), v.clone());
-        }
-    }
-    Value::Object(obj).to_string()
 }
 
 #[cfg(test)]

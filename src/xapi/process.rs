@@ -77,13 +77,12 @@ pub fn process(event: &Value, state: &State, cfg: &XapiSettings, now_ms: u64) ->
         event,
         attrs: attrs.unwrap_or(&Value::Null),
         internal,
-        object_id: cfg.namespace.uuid(external),
-        session_id: cfg.namespace.uuid(internal),
+        external,
         cfg,
         now_ms,
     };
     if kind == Kind::Created {
-        return created(&ev, meeting.unwrap_or(&Value::Null), state, external);
+        return created(&ev, meeting.unwrap_or(&Value::Null), state);
     }
     let Some(record) = state.meeting(internal) else {
         return skipped(Vec::new(), Skip::MeetingUnknown);
@@ -144,19 +143,19 @@ pub(super) struct Event<'a> {
     pub(super) event: &'a Value,
     pub(super) attrs: &'a Value,
     pub(super) internal: &'a str,
-    pub(super) object_id: String,
-    pub(super) session_id: String,
+    pub(super) external: &'a str,
     pub(super) cfg: &'a XapiSettings,
     pub(super) now_ms: u64,
 }
 
 impl Event<'_> {
     pub(super) fn attr(&self, path: &[&str]) -> Option<&Value> {
-        path.iter().try_fold(self.attrs, |v, k| v.get(*k))
+        crate::mapping::js::at(self.attrs, path)
     }
 
     /// The skeleton's shared parts for `record`, and the default timestamp;
-    /// in the reference's order of failures: duration, then `ts`.
+    /// in the reference's order of failures: duration, then `ts`. The ids
+    /// are made here, for the events that give a statement only.
     pub(super) fn common<'r>(
         &'r self,
         record: &'r MeetingRecord,
@@ -167,8 +166,8 @@ impl Event<'_> {
             .ok_or(Skip::BadValue("data.event.ts"))?;
         let common = Common {
             domain: &self.cfg.domain,
-            object_id: self.object_id.clone(),
-            session_id: self.session_id.clone(),
+            object_id: self.cfg.namespace.uuid(self.external),
+            session_id: self.cfg.namespace.uuid(self.internal),
             registration: &record.registration,
             meeting_name: record.meeting_name.as_ref(),
             planned,
@@ -205,7 +204,7 @@ fn finish(built: Built, destination: &Result<Destination, Skip>, changes: Vec<Ch
 
 /// `meeting-created` (§4): payload check, registration, the record (first
 /// write wins), then `initialized` from this event's own data.
-fn created(ev: &Event, meeting: &Value, state: &State, external: &str) -> Output {
+fn created(ev: &Event, meeting: &Value, state: &State) -> Output {
     let metadata = meeting.get("metadata");
     let meta = |key: &str| metadata.and_then(|m| m.get(key));
     let payload = meta("secret-lrs-payload");
@@ -221,7 +220,7 @@ fn created(ev: &Event, meeting: &Value, state: &State, external: &str) -> Output
     let record = MeetingRecord {
         record: ev.internal.to_owned(),
         internal_meeting_id: ev.internal.to_owned(),
-        registration: ev.cfg.namespace.uuid(&format!("{external}_{date}")),
+        registration: ev.cfg.namespace.uuid(&format!("{}_{date}", ev.external)),
         planned_duration: meeting.get("duration").cloned(),
         create_time,
         meeting_name: meeting.get("name").cloned(),

@@ -9,7 +9,7 @@ pub use super::tzif::TimeZone;
 
 /// What luxon writes for the date of an invalid instant, so the reference's
 /// registration name becomes `<external id>_Invalid DateTime`.
-pub const INVALID_DATE: &str = "Invalid DateTime";
+const INVALID_DATE: &str = "Invalid DateTime";
 
 /// Where zone names are looked up.
 const ZONEINFO: &str = "/usr/share/zoneinfo";
@@ -69,7 +69,7 @@ fn read(name: &str, path: &str) -> Result<TimeZone, String> {
 }
 
 /// [`from_tz`], falling back to UTC with the reason for the caller to log.
-pub fn from_tz_or_utc(value: &str) -> (TimeZone, Option<String>) {
+fn from_tz_or_utc(value: &str) -> (TimeZone, Option<String>) {
     match from_tz(value) {
         Ok(tz) => (tz, None),
         Err(why) => (TimeZone::utc(), Some(format!("{why}, using UTC"))),
@@ -81,7 +81,7 @@ pub fn from_tz_or_utc(value: &str) -> (TimeZone, Option<String>) {
 /// 9999), or `None` when the instant or its local time is beyond the
 /// JavaScript date range. The offsets come from the system's tzdata (Node
 /// uses the copy inside its ICU; they differ only where tzdata changed).
-pub fn local_date(ms: f64, tz: &TimeZone) -> Option<String> {
+fn local_date(ms: f64, tz: &TimeZone) -> Option<String> {
     let utc = epoch_ms(ms)?;
     let local = utc + i64::from(tz.offset_at(utc.div_euclid(1000))) * 1000;
     if local.unsigned_abs() > MAX_EPOCH_MS as u64 {
@@ -96,8 +96,9 @@ pub fn local_date(ms: f64, tz: &TimeZone) -> Option<String> {
     Some(format!("{year}{:02}{:02}", c.month, c.day))
 }
 
-/// The date part of the registration name: [`local_date`], or
-/// [`INVALID_DATE`] as the reference writes it for an invalid instant.
+/// The date part of the registration name: `YYYYMMDD` of the instant `ms`
+/// after the epoch in `tz` (see `local_date`), or `Invalid DateTime` as the
+/// reference writes it for an invalid instant.
 pub fn registration_date(ms: f64, tz: &TimeZone) -> String {
     local_date(ms, tz).unwrap_or_else(|| INVALID_DATE.to_owned())
 }

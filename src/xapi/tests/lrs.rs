@@ -305,6 +305,10 @@ fn debug_never_shows_credentials() {
     for secret in ["the-user", "the-password", "the-token"] {
         assert!(!shown.contains(secret), "{shown}");
     }
+    let odd = config(Some("https://u:pw@lrs/x?key=k3y"), None, None, None);
+    let shown = format!("{odd:?}");
+    assert!(shown.contains("https://***@lrs/x?…"), "{shown}");
+    assert!(!shown.contains("pw") && !shown.contains("k3y"), "{shown}");
     let d = destination(None, &c, KEY).expect("routable");
     let shown = format!("{d:?}");
     assert!(

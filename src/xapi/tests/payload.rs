@@ -2,7 +2,7 @@
 //! here (so the tests need no `openssl`), with the secret of the
 //! reference's README example.
 
-use serde_json::json;
+use serde_json::{json, Map};
 
 use super::*;
 
@@ -153,7 +153,7 @@ fn validation_follows_javascript_truthiness() {
     // Invalid UTF-8 is replaced, then the JSON is read.
     let mut bytes = br#"{"lrs_token": "t"#.to_vec();
     bytes.extend([0xff, b'"', b'}']);
-    let sealed = encrypt_bytes(&bytes, secret, *b"saltsalt");
+    let sealed = encrypt_with_salt(&bytes, secret, *b"saltsalt");
     assert_eq!(
         open(&sealed, secret).map(|p| p.token),
         Ok(Some(json!("t\u{fffd}")))
@@ -197,4 +197,21 @@ fn encryption_is_openssl_compatible_and_round_trips() {
     };
     let sealed = encrypt(&payload_json(&payload), SECRET).expect("/dev/urandom");
     assert_eq!(open(&sealed, SECRET), Ok(payload));
+}
+
+/// A payload as JSON text, as a tenant's `lrs_*` fields would be written.
+fn payload_json(payload: &LrsPayload) -> String {
+    let mut obj = Map::new();
+    let fields = [
+        ("lrs_endpoint", &payload.endpoint),
+        ("lrs_token", &payload.token),
+        ("lrs_username", &payload.username),
+        ("lrs_password", &payload.password),
+    ];
+    for (key, value) in fields {
+        if let Some(v) = value {
+            obj.insert(key.to_owned(), v.clone());
+        }
+    }
+    Value::Object(obj).to_string()
 }
