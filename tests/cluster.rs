@@ -353,8 +353,7 @@ fn a_server_added_to_the_pool_gets_its_relay_hook_within_a_sync_and_its_events_a
     assert!(got[0].signed);
 
     // `check` shows each pool server with its relay hook in place.
-    let (mut cmd, _dir) = command(&lab.cluster().env());
-    let out = cmd.arg("check").output().expect("check runs");
+    let out = run_within(&lab.cluster().env(), &["check"], WAIT);
     let text = stdout(&out);
     assert!(out.status.success(), "{text}{}", stderr(&out));
     assert!(
@@ -507,6 +506,8 @@ fn kill_9_of_the_cluster_while_servers_publish_loses_no_event() {
                     .arg(text)
                     .query(&mut c)
                     .expect("publish");
+                // A deliberate hold: paced, the publishes (about a second in
+                // all) are still going on when the cluster is killed.
                 std::thread::sleep(Duration::from_millis(15));
             }
         })
@@ -527,7 +528,15 @@ fn kill_9_of_the_cluster_while_servers_publish_loses_no_event() {
             ns == want
         }) && by_domain(got).len() == 2
     };
+    let until = Instant::now() + 2 * WAIT;
     while !complete(&got) {
+        assert!(
+            Instant::now() < until,
+            "not every event of both servers reached the app within {:?} of the \
+             restart; got, by domain: {:?}",
+            2 * WAIT,
+            by_domain(&got)
+        );
         got.extend(events(&lab.app, 1));
     }
     assert!(got.iter().all(|g| g.signed));
@@ -633,8 +642,7 @@ fn a_scalelite_with_tenants_is_refused_at_start() {
     for (k, v) in lab.env() {
         env = with(env, &k, &v);
     }
-    let (mut cmd, _dir) = command(&env);
-    let out = cmd.output().expect("runs");
+    let out = run_within(&env, &[], WAIT);
     let err = stderr(&out);
     assert!(!out.status.success(), "{err}");
     assert!(

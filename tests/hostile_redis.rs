@@ -7,8 +7,6 @@
 
 mod support;
 
-use std::io::Read;
-use std::process::Stdio;
 use std::time::Duration;
 
 use redis::Commands;
@@ -346,20 +344,9 @@ fn an_index_set_of_the_wrong_type_stops_startup_naming_the_key() {
         let redis = Redis::start();
         let mut c = redis.conn();
         let _: () = c.set(key, "not a set").expect("set");
-        let (mut cmd, _dir) = command(&base_env(&redis));
-        let mut child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starts");
-        let Some(status) = exit_within(&mut child, Duration::from_secs(20)) else {
-            panic!("{key}: the service is still waiting 20 s after start");
-        };
-        let mut stderr = String::new();
-        if let Some(mut e) = child.stderr.take() {
-            let _ = e.read_to_string(&mut stderr);
-        }
-        assert!(!status.success(), "{key}: {stderr}");
+        let out = run_within(&base_env(&redis), &[], Duration::from_secs(20));
+        let stderr = stderr(&out);
+        assert!(!out.status.success(), "{key}: {stderr}");
         assert!(
             stderr.contains(&format!("Redis key {key} holds a string")),
             "{key}: {stderr}"
@@ -385,20 +372,9 @@ fn an_xapi_index_set_of_the_wrong_type_stops_startup_only_with_xapi_on() {
         drop(svc);
         let env = with(base_env(&redis), "BBB_WEBHOOKS_XAPI_ENABLED", "true");
         let env = with(env, "BBB_WEBHOOKS_XAPI_UUID_NAMESPACE", NAMESPACE);
-        let (mut cmd, _dir) = command(&env);
-        let mut child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starts");
-        let Some(status) = exit_within(&mut child, Duration::from_secs(20)) else {
-            panic!("{key}: the service is still waiting 20 s after start");
-        };
-        let mut stderr = String::new();
-        if let Some(mut e) = child.stderr.take() {
-            let _ = e.read_to_string(&mut stderr);
-        }
-        assert!(!status.success(), "{key}: {stderr}");
+        let out = run_within(&env, &[], Duration::from_secs(20));
+        let stderr = stderr(&out);
+        assert!(!out.status.success(), "{key}: {stderr}");
         assert!(
             stderr.contains(&format!("Redis key {key} holds a string, not the set")),
             "{key}: {stderr}"

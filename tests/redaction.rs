@@ -21,8 +21,7 @@ fn assert_log(svc: &Service, ok: impl Fn(&str) -> bool) {
 
 /// Everything a command printed.
 fn output(env: &[(String, String)], args: &[&str]) -> String {
-    let (mut cmd, _dir) = command(env);
-    let out = cmd.args(args).output().expect("the command runs");
+    let out = run_within(env, args, WAIT);
     format!("{}{}", stdout(&out), stderr(&out))
 }
 
@@ -42,7 +41,7 @@ fn the_redis_password_appears_in_no_output() {
     let bad = with(
         base_env(&redis),
         "BBB_WEBHOOKS_REDIS_URL",
-        &format!("http://:{PASSWORD}@127.0.0.1:6379"),
+        &format!("http://:{PASSWORD}@127.0.0.1:{}", free_port()),
     );
     let refused = output(&bad, &[]);
     assert!(refused.contains("BBB_WEBHOOKS_REDIS_URL"), "{refused}");

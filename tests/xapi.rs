@@ -601,8 +601,7 @@ fn waiting_statements_show_in_metrics_and_check_not_in_hooks_list() {
         "{list}"
     );
 
-    let (mut cmd, _dir) = command(&svc.env());
-    let out = cmd.arg("check").output().expect("check runs");
+    let out = run_within(&svc.env(), &["check"], WAIT);
     let text = stdout(&out);
     for line in [
         &format!(
