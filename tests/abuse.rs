@@ -32,18 +32,12 @@ fn timed_ping(svc: &Service) -> Duration {
 fn slowloris_connections_do_not_keep_pings_from_an_answer() {
     let redis = Redis::start();
     let svc = Service::start(&redis, &[]);
-    let addr = svc
-        .api
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .expect("addr")
-        .to_owned();
+    let addr = svc.api_addr;
     // 256 clients that send a request line and a header, then a byte every
     // half second, never finishing their request.
     let mut slow: Vec<TcpStream> = (0..256)
         .map(|_| {
-            let mut s = TcpStream::connect(&addr).expect("connect");
+            let mut s = TcpStream::connect(addr).expect("connect");
             s.write_all(b"GET /bigbluebutton/api/hooks/ping HTTP/1.1\r\nHost: x\r\n")
                 .expect("send the head's start");
             s
@@ -127,13 +121,7 @@ fn pings_and_lists_answer_while_a_frozen_redis_holds_a_create() {
 fn out_of_file_descriptors_the_service_does_not_spin_and_recovers() {
     let redis = Redis::start();
     let svc = Service::start(&redis, &[]);
-    let addr = svc
-        .api
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .expect("addr")
-        .to_owned();
+    let addr = svc.api_addr;
     // Room for every connection thread to hold a connection, and a few
     // more: then accept() fails for want of a descriptor, with connections
     // waiting in the listen queue.
@@ -147,7 +135,7 @@ fn out_of_file_descriptors_the_service_does_not_spin_and_recovers() {
         .expect("prlimit runs");
     assert!(set.success());
     let held: Vec<TcpStream> = (0..150)
-        .filter_map(|_| TcpStream::connect(&addr).ok())
+        .filter_map(|_| TcpStream::connect(addr).ok())
         .collect();
     assert!(held.len() > 70, "{} connections", held.len());
     let before = cpu_time(svc.pid());

@@ -13,8 +13,6 @@ use redis::Commands;
 use serde_json::json;
 use support::*;
 
-const CHANNEL: &str = "from-akka-apps-redis-channel";
-
 /// Deterministic pseudo-random bytes (xorshift), invalid UTF-8 included.
 fn noise(len: usize, mut seed: u64) -> Vec<u8> {
     (0..len)
@@ -103,7 +101,11 @@ fn hostile_messages_are_skipped_and_the_next_good_one_arrives() {
     // goes through delivery too.
     svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/all"))));
     for (i, msg) in hostile_messages().iter().enumerate() {
-        for channel in [CHANNEL, "bigbluebutton:from-rap", "bigbluebutton:events"] {
+        for channel in [
+            AKKA_CHANNEL,
+            "bigbluebutton:from-rap",
+            "bigbluebutton:events",
+        ] {
             redis.publish_bytes(channel, msg);
         }
         if i % 5 == 0 {
@@ -147,7 +149,7 @@ fn skip_warnings_are_rate_limited_but_every_skip_is_logged() {
     let svc = Service::start(&redis, &[]);
     svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/h"))));
     for i in 0..50 {
-        redis.publish_bytes(CHANNEL, format!("garbage {i}").as_bytes());
+        redis.publish_bytes(AKKA_CHANNEL, format!("garbage {i}").as_bytes());
     }
     redis.publish("bigbluebutton:events", &test_event("m", "after"));
     assert_eq!(rx.next().events()[0]["data"], "after");
@@ -175,10 +177,6 @@ fn skip_warnings_are_rate_limited_but_every_skip_is_logged() {
 /// A record id and the fields of its hash.
 type Record<'a> = (&'a str, Vec<(&'a str, &'a [u8])>);
 type OwnedFields = Vec<(String, Vec<u8>)>;
-
-fn hset(c: &mut redis::Connection, key: &str, fields: &[(&str, &[u8])]) {
-    let _: () = c.hset_multiple(key, fields).expect("hset");
-}
 
 #[test]
 fn corrupt_mapping_records_are_skipped_at_start() {

@@ -131,10 +131,7 @@ fn lrs_credentials_and_payloads_appear_in_no_output() {
         ("b", Some(&payload)),
         ("c", Some(&undecryptable)),
     ] {
-        redis.publish(
-            "from-akka-apps-redis-channel",
-            &created(name, p.map(String::as_str)),
-        );
+        redis.publish(AKKA_CHANNEL, &created(name, p.map(String::as_str)));
     }
     let auths: Vec<String> = (0..4)
         .map(|_| lrs.next().header("authorization").unwrap_or("").to_owned())
