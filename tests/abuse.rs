@@ -32,18 +32,12 @@ fn timed_ping(svc: &Service) -> Duration {
 fn slowloris_connections_do_not_keep_pings_from_an_answer() {
     let redis = Redis::start();
     let svc = Service::start(&redis, &[]);
-    let addr = svc
-        .api
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .expect("addr")
-        .to_owned();
+    let addr = svc.api_addr;
     // 256 clients that send a request line and a header, then a byte every
     // half second, never finishing their request.
     let mut slow: Vec<TcpStream> = (0..256)
         .map(|_| {
-            let mut s = TcpStream::connect(&addr).expect("connect");
+            let mut s = TcpStream::connect(addr).expect("connect");
             s.write_all(b"GET /bigbluebutton/api/hooks/ping HTTP/1.1\r\nHost: x\r\n")
                 .expect("send the head's start");
             s
@@ -61,7 +55,9 @@ fn slowloris_connections_do_not_keep_pings_from_an_answer() {
             }
         })
     };
-    // Let the slow ones take every connection thread and grow old.
+    // A deliberate hold, not a wait for progress: the slow ones take every
+    // connection thread and grow older than the 250 ms after which the
+    // server may shed a connection that has not sent its request.
     std::thread::sleep(Duration::from_millis(600));
     let times: Vec<Duration> = (0..20)
         .map(|_| {
@@ -80,10 +76,13 @@ fn slowloris_connections_do_not_keep_pings_from_an_answer() {
 #[test]
 fn pings_and_lists_answer_while_a_frozen_redis_holds_a_create() {
     let redis = Redis::start();
-    let svc = Service::start(&redis, &[]);
+    // Redis freezes at the second hook's record (its callback URL), for
+    // longer than the service's 5 s command timeout.
+    let proxy = StallingProxy::start(redis.port, b"127.0.0.1:9/b", Duration::from_secs(8));
+    let svc = Service::launch(&redis)
+        .env("BBB_WEBHOOKS_REDIS_URL", &proxy.url())
+        .start();
     let id = svc.create_hook("callbackURL=http%3A%2F%2F127.0.0.1%3A9%2Fa");
-    let redis_pid = redis.pid().expect("redis runs");
-    signal(redis_pid, "STOP");
     let create = {
         let url = svc.url("hooks/create", "callbackURL=http%3A%2F%2F127.0.0.1%3A9%2Fb");
         std::thread::spawn(move || {
@@ -92,7 +91,10 @@ fn pings_and_lists_answer_while_a_frozen_redis_holds_a_create() {
             (answer, start.elapsed())
         })
     };
-    std::thread::sleep(Duration::from_millis(200));
+    // The create is at Redis, held there, before the first ping.
+    wait_for("the create to reach the frozen Redis", || {
+        proxy.stalled.load(Ordering::SeqCst).then_some(())
+    });
     for _ in 0..10 {
         let t = timed_ping(&svc);
         assert!(t < PROMPT, "ping took {t:?}");
@@ -106,7 +108,6 @@ fn pings_and_lists_answer_while_a_frozen_redis_holds_a_create() {
         assert!(list.contains(&id));
     }
     let (answer, took) = create.join().expect("create thread");
-    signal(redis_pid, "CONT");
     let (status, body) = answer.expect("the create is answered, not left hanging");
     assert_eq!(status, 200);
     assert!(
@@ -120,13 +121,7 @@ fn pings_and_lists_answer_while_a_frozen_redis_holds_a_create() {
 fn out_of_file_descriptors_the_service_does_not_spin_and_recovers() {
     let redis = Redis::start();
     let svc = Service::start(&redis, &[]);
-    let addr = svc
-        .api
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .expect("addr")
-        .to_owned();
+    let addr = svc.api_addr;
     // Room for every connection thread to hold a connection, and a few
     // more: then accept() fails for want of a descriptor, with connections
     // waiting in the listen queue.
@@ -140,11 +135,12 @@ fn out_of_file_descriptors_the_service_does_not_spin_and_recovers() {
         .expect("prlimit runs");
     assert!(set.success());
     let held: Vec<TcpStream> = (0..150)
-        .filter_map(|_| TcpStream::connect(&addr).ok())
+        .filter_map(|_| TcpStream::connect(addr).ok())
         .collect();
     assert!(held.len() > 70, "{} connections", held.len());
     let before = cpu_time(svc.pid());
     let start = Instant::now();
+    // A deliberate hold: the window in which the CPU time is measured.
     std::thread::sleep(Duration::from_secs(3));
     let used = cpu_time(svc.pid()).saturating_sub(before);
     let wall = start.elapsed();

@@ -12,11 +12,10 @@ use std::process::{Child, Output, Stdio};
 use crossbeam_channel::{unbounded, Receiver};
 use support::*;
 
-/// Runs `bbb-webhooks --config <empty file> ARGS` with `env` to completion,
-/// and checks that it printed no secret.
+/// Runs `bbb-webhooks --config <empty file> ARGS` with `env` to completion
+/// (within [`WAIT`]), and checks that it printed no secret.
 fn admin(env: &[(String, String)], args: &[&str]) -> Output {
-    let (mut cmd, _dir) = command(env);
-    let out = cmd.args(args).output().expect("the command runs");
+    let out = run_within(env, args, WAIT);
     eprintln!(
         "{args:?}: {:?}\nstdout: {}\nstderr: {}",
         out.status,

@@ -5,18 +5,10 @@ mod support;
 
 use support::*;
 
-fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
-
 /// And `--version` prints the crate version.
 #[test]
 fn help_lists_every_key_with_its_default() {
-    let (mut cmd, _dir) = command(&[]);
-    let out = cmd.arg("--help").output().expect("runs");
+    let out = run_within(&[], &["--help"], WAIT);
     assert!(out.status.success());
     let text = stdout(&out);
     for (key, default, _) in bbb_webhooks::config::KEYS {
@@ -25,12 +17,30 @@ fn help_lists_every_key_with_its_default() {
             assert!(text.contains(default), "{default} in --help");
         }
     }
-    let (mut cmd, _dir) = command(&[]);
-    let out = cmd.arg("--version").output().expect("runs");
+    let out = run_within(&[], &["--version"], WAIT);
     assert_eq!(
         stdout(&out).trim(),
         format!("bbb-webhooks {}", env!("CARGO_PKG_VERSION"))
     );
+}
+
+/// `pairs` for a run that should stop at its configuration, on top of
+/// where it would go if it did not: a Redis port nothing listens on (never
+/// the machine's 6379), the API on port 0 (never the fixed 3005), no
+/// metrics endpoint.
+fn env_nowhere(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut e = vec![
+        (
+            "BBB_WEBHOOKS_REDIS_URL".to_owned(),
+            format!("redis://127.0.0.1:{}", free_port()),
+        ),
+        ("BBB_WEBHOOKS_API_BIND".to_owned(), "127.0.0.1:0".to_owned()),
+        ("BBB_WEBHOOKS_METRICS_BIND".to_owned(), String::new()),
+    ];
+    for (k, v) in pairs {
+        e = with(e, k, v);
+    }
+    e
 }
 
 #[test]
@@ -49,18 +59,20 @@ fn bad_config_values_stop_startup_naming_the_key() {
     ] {
         let mut pairs = base.to_vec();
         pairs.push((key, value));
-        let (mut cmd, _dir) = command(&env(&pairs));
-        let out = cmd.output().expect("runs");
+        let out = run_within(&env_nowhere(&pairs), &[], WAIT);
         assert!(!out.status.success(), "{key}={value} must stop startup");
         let err = stderr(&out);
         assert!(err.contains(key), "{key}: {err}");
     }
     // No secret anywhere: the error says where it looked.
-    let (mut cmd, _dir) = command(&env(&[(
-        "BBB_WEBHOOKS_BBB_PROPERTIES",
-        "/nonexistent/bbb-web.properties",
-    )]));
-    let out = cmd.output().expect("runs");
+    let out = run_within(
+        &env_nowhere(&[(
+            "BBB_WEBHOOKS_BBB_PROPERTIES",
+            "/nonexistent/bbb-web.properties",
+        )]),
+        &[],
+        WAIT,
+    );
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(
@@ -68,8 +80,7 @@ fn bad_config_values_stop_startup_naming_the_key() {
         "{err}"
     );
     // An unknown argument.
-    let (mut cmd, _dir) = command(&[]);
-    let out = cmd.arg("--frobnicate").output().expect("runs");
+    let out = run_within(&env_nowhere(&[]), &["--frobnicate"], WAIT);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--frobnicate"));
 }
@@ -82,8 +93,7 @@ fn an_api_port_in_use_stops_startup_naming_the_address_and_key() {
     let mut e = base_env(&redis);
     e.retain(|(k, _)| k != "BBB_WEBHOOKS_API_BIND");
     e.push(("BBB_WEBHOOKS_API_BIND".into(), addr.clone()));
-    let (mut cmd, _dir) = command(&e);
-    let out = cmd.output().expect("runs");
+    let out = run_within(&e, &[], WAIT);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(

@@ -17,8 +17,6 @@ use bbb_webhooks::checksum::Algorithm;
 use bbb_webhooks::config::{CallbackAuth, Secret};
 
 const SYNC_SECS: u64 = 1;
-const CHANNEL: &str = "from-akka-apps-redis-channel";
-
 /// A simulated BBB server: this service in normal mode on its own Redis.
 struct Bbb {
     id: String,
@@ -53,7 +51,7 @@ impl Bbb {
     /// its JSON text.
     fn publish(&self, internal: &str, external: &str, n: u64) -> String {
         let text = mapped_event("user-joined", internal, external, n);
-        self.redis.publish(CHANNEL, &text);
+        self.redis.publish(AKKA_CHANNEL, &text);
         text
     }
 
@@ -303,7 +301,7 @@ fn two_servers() -> (Lab, Bbb, Bbb) {
 fn a_cluster_hook_gets_both_servers_events_signed_by_the_cluster_in_order_per_server() {
     let (lab, bbb1, bbb2) = two_servers();
     assert_eq!(
-        lab.own.subscribers(CHANNEL),
+        lab.own.subscribers(AKKA_CHANNEL),
         0,
         "cluster mode reads no BBB channel"
     );
@@ -353,8 +351,7 @@ fn a_server_added_to_the_pool_gets_its_relay_hook_within_a_sync_and_its_events_a
     assert!(got[0].signed);
 
     // `check` shows each pool server with its relay hook in place.
-    let (mut cmd, _dir) = command(&lab.cluster().env());
-    let out = cmd.arg("check").output().expect("check runs");
+    let out = run_within(&lab.cluster().env(), &["check"], WAIT);
     let text = stdout(&out);
     assert!(out.status.success(), "{text}{}", stderr(&out));
     assert!(
@@ -503,10 +500,12 @@ fn kill_9_of_the_cluster_while_servers_publish_loses_no_event() {
             for n in 0..N {
                 let text = mapped_event("user-joined", "i", "e", n);
                 let _: i64 = redis::cmd("PUBLISH")
-                    .arg(CHANNEL)
+                    .arg(AKKA_CHANNEL)
                     .arg(text)
                     .query(&mut c)
                     .expect("publish");
+                // A deliberate hold: paced, the publishes (about a second in
+                // all) are still going on when the cluster is killed.
                 std::thread::sleep(Duration::from_millis(15));
             }
         })
@@ -527,7 +526,15 @@ fn kill_9_of_the_cluster_while_servers_publish_loses_no_event() {
             ns == want
         }) && by_domain(got).len() == 2
     };
+    let until = Instant::now() + 2 * WAIT;
     while !complete(&got) {
+        assert!(
+            Instant::now() < until,
+            "not every event of both servers reached the app within {:?} of the \
+             restart; got, by domain: {:?}",
+            2 * WAIT,
+            by_domain(&got)
+        );
         got.extend(events(&lab.app, 1));
     }
     assert!(got.iter().all(|g| g.signed));
@@ -612,29 +619,17 @@ fn while_scalelite_is_down_or_has_tenants_the_last_pool_serves_and_is_read_again
 fn a_scalelite_with_tenants_is_refused_at_start() {
     let lab = Lab::new(Redis::start());
     let mut c = lab.scalelite.conn();
-    for args in [
-        vec![
-            "HSET",
-            "scalelite:tenant:t1",
-            "name",
-            "acme",
-            "secrets",
-            "ts1",
-        ],
-        vec!["SADD", "scalelite:tenants", "t1"],
-    ] {
-        let mut cmd = redis::cmd(args[0]);
-        for a in &args[1..] {
-            cmd.arg(*a);
-        }
-        let _: () = cmd.query(&mut c).expect("redis");
-    }
+    hset(
+        &mut c,
+        "scalelite:tenant:t1",
+        &[("name", "acme"), ("secrets", "ts1")],
+    );
+    sadd(&mut c, "scalelite:tenants", "t1");
     let mut env = base_env(&lab.own);
     for (k, v) in lab.env() {
         env = with(env, &k, &v);
     }
-    let (mut cmd, _dir) = command(&env);
-    let out = cmd.output().expect("runs");
+    let out = run_within(&env, &[], WAIT);
     let err = stderr(&out);
     assert!(!out.status.success(), "{err}");
     assert!(

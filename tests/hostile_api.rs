@@ -46,12 +46,7 @@ fn assert_xml_failure(resp: &str, key: &str) {
 fn oversized_and_malformed_requests_get_clear_answers() {
     let redis = Redis::start();
     let svc = Service::start(&redis, &[]);
-    let path = svc
-        .api
-        .trim_start_matches("http://")
-        .split_once('/')
-        .map(|(_, p)| format!("/{p}"))
-        .expect("path");
+    let path = svc.api_path();
 
     let long = format!(
         "GET {path}/hooks/list?meetingID={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",

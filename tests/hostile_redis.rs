@@ -7,15 +7,11 @@
 
 mod support;
 
-use std::io::Read;
-use std::process::Stdio;
 use std::time::Duration;
 
 use redis::Commands;
 use serde_json::json;
 use support::*;
-
-const CHANNEL: &str = "from-akka-apps-redis-channel";
 
 /// Deterministic pseudo-random bytes (xorshift), invalid UTF-8 included.
 fn noise(len: usize, mut seed: u64) -> Vec<u8> {
@@ -105,7 +101,11 @@ fn hostile_messages_are_skipped_and_the_next_good_one_arrives() {
     // goes through delivery too.
     svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/all"))));
     for (i, msg) in hostile_messages().iter().enumerate() {
-        for channel in [CHANNEL, "bigbluebutton:from-rap", "bigbluebutton:events"] {
+        for channel in [
+            AKKA_CHANNEL,
+            "bigbluebutton:from-rap",
+            "bigbluebutton:events",
+        ] {
             redis.publish_bytes(channel, msg);
         }
         if i % 5 == 0 {
@@ -149,7 +149,7 @@ fn skip_warnings_are_rate_limited_but_every_skip_is_logged() {
     let svc = Service::start(&redis, &[]);
     svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/h"))));
     for i in 0..50 {
-        redis.publish_bytes(CHANNEL, format!("garbage {i}").as_bytes());
+        redis.publish_bytes(AKKA_CHANNEL, format!("garbage {i}").as_bytes());
     }
     redis.publish("bigbluebutton:events", &test_event("m", "after"));
     assert_eq!(rx.next().events()[0]["data"], "after");
@@ -177,10 +177,6 @@ fn skip_warnings_are_rate_limited_but_every_skip_is_logged() {
 /// A record id and the fields of its hash.
 type Record<'a> = (&'a str, Vec<(&'a str, &'a [u8])>);
 type OwnedFields = Vec<(String, Vec<u8>)>;
-
-fn hset(c: &mut redis::Connection, key: &str, fields: &[(&str, &[u8])]) {
-    let _: () = c.hset_multiple(key, fields).expect("hset");
-}
 
 #[test]
 fn corrupt_mapping_records_are_skipped_at_start() {
@@ -346,20 +342,9 @@ fn an_index_set_of_the_wrong_type_stops_startup_naming_the_key() {
         let redis = Redis::start();
         let mut c = redis.conn();
         let _: () = c.set(key, "not a set").expect("set");
-        let (mut cmd, _dir) = command(&base_env(&redis));
-        let mut child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starts");
-        let Some(status) = exit_within(&mut child, Duration::from_secs(20)) else {
-            panic!("{key}: the service is still waiting 20 s after start");
-        };
-        let mut stderr = String::new();
-        if let Some(mut e) = child.stderr.take() {
-            let _ = e.read_to_string(&mut stderr);
-        }
-        assert!(!status.success(), "{key}: {stderr}");
+        let out = run_within(&base_env(&redis), &[], Duration::from_secs(20));
+        let stderr = stderr(&out);
+        assert!(!out.status.success(), "{key}: {stderr}");
         assert!(
             stderr.contains(&format!("Redis key {key} holds a string")),
             "{key}: {stderr}"
@@ -385,20 +370,9 @@ fn an_xapi_index_set_of_the_wrong_type_stops_startup_only_with_xapi_on() {
         drop(svc);
         let env = with(base_env(&redis), "BBB_WEBHOOKS_XAPI_ENABLED", "true");
         let env = with(env, "BBB_WEBHOOKS_XAPI_UUID_NAMESPACE", NAMESPACE);
-        let (mut cmd, _dir) = command(&env);
-        let mut child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starts");
-        let Some(status) = exit_within(&mut child, Duration::from_secs(20)) else {
-            panic!("{key}: the service is still waiting 20 s after start");
-        };
-        let mut stderr = String::new();
-        if let Some(mut e) = child.stderr.take() {
-            let _ = e.read_to_string(&mut stderr);
-        }
-        assert!(!status.success(), "{key}: {stderr}");
+        let out = run_within(&env, &[], Duration::from_secs(20));
+        let stderr = stderr(&out);
+        assert!(!out.status.success(), "{key}: {stderr}");
         assert!(
             stderr.contains(&format!("Redis key {key} holds a string, not the set")),
             "{key}: {stderr}"

@@ -8,24 +8,18 @@ mod support;
 use redis::Commands;
 use support::*;
 
-/// The hash of queued payloads, by event id.
-const EVENTS: &str = "bigbluebutton:webhooks:out:events";
-
-/// A mapped event numbered `n` with `pad` bytes of padding.
+/// A mapped event numbered `n` (as [`mapped_event`]) with `pad` bytes of
+/// padding.
 fn padded_event(n: u64, pad: usize) -> String {
-    serde_json::json!({
-        "data": {
-            "type": "event",
-            "id": "user-joined",
-            "attributes": {
-                "meeting": {"internal-meeting-id": "i", "external-meeting-id": "e"},
-                "n": n,
-                "pad": "x".repeat(pad),
-            },
-            "event": {"ts": 1}
-        }
-    })
-    .to_string()
+    mapped_text(
+        "user-joined",
+        serde_json::json!({
+            "meeting": {"internal-meeting-id": "i", "external-meeting-id": "e"},
+            "n": n,
+            "pad": "x".repeat(pad),
+        }),
+        1,
+    )
 }
 
 #[test]
@@ -38,7 +32,7 @@ fn an_event_for_many_hooks_is_stored_once_in_redis() {
         .map(|i| svc.create_hook(&format!("callbackURL={}", enc(&rx.url(&format!("/h{i}"))))))
         .collect();
     for n in 0..5 {
-        redis.publish("from-akka-apps-redis-channel", &padded_event(n, 4000));
+        redis.publish(AKKA_CHANNEL, &padded_event(n, 4000));
     }
     for id in &ids {
         wait_journal_len(&redis, id, 5);
@@ -72,7 +66,7 @@ fn the_queues_together_stay_within_max_queued_bytes_and_drop_newer_events() {
     let b = svc.create_hook(&format!("callbackURL={}", enc(&rx.url("/b"))));
     // 300 events of 8 kB for two hooks: 2.4 MB of payloads.
     for n in 0..300 {
-        redis.publish("from-akka-apps-redis-channel", &padded_event(n, 8000));
+        redis.publish(AKKA_CHANNEL, &padded_event(n, 8000));
     }
     svc.wait_metric_at_least(
         "bbb_webhooks_events_dropped_total{reason=\"memory_full\"}",

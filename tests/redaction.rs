@@ -21,8 +21,7 @@ fn assert_log(svc: &Service, ok: impl Fn(&str) -> bool) {
 
 /// Everything a command printed.
 fn output(env: &[(String, String)], args: &[&str]) -> String {
-    let (mut cmd, _dir) = command(env);
-    let out = cmd.args(args).output().expect("the command runs");
+    let out = run_within(env, args, WAIT);
     format!("{}{}", stdout(&out), stderr(&out))
 }
 
@@ -42,7 +41,7 @@ fn the_redis_password_appears_in_no_output() {
     let bad = with(
         base_env(&redis),
         "BBB_WEBHOOKS_REDIS_URL",
-        &format!("http://:{PASSWORD}@127.0.0.1:6379"),
+        &format!("http://:{PASSWORD}@127.0.0.1:{}", free_port()),
     );
     let refused = output(&bad, &[]);
     assert!(refused.contains("BBB_WEBHOOKS_REDIS_URL"), "{refused}");
@@ -132,10 +131,7 @@ fn lrs_credentials_and_payloads_appear_in_no_output() {
         ("b", Some(&payload)),
         ("c", Some(&undecryptable)),
     ] {
-        redis.publish(
-            "from-akka-apps-redis-channel",
-            &created(name, p.map(String::as_str)),
-        );
+        redis.publish(AKKA_CHANNEL, &created(name, p.map(String::as_str)));
     }
     let auths: Vec<String> = (0..4)
         .map(|_| lrs.next().header("authorization").unwrap_or("").to_owned())

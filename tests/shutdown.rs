@@ -6,7 +6,6 @@ mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::*;
@@ -44,14 +43,7 @@ fn sigterm_with_blackhole_hooks_and_a_backlog_exits_within_the_deadline() {
         wait_journal_len(&redis, id, 1000);
     }
     // An API client keeps its connection alive, idle.
-    let addr = svc
-        .api
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .expect("addr")
-        .to_owned();
-    let mut idle = TcpStream::connect(&addr).expect("connect");
+    let mut idle = TcpStream::connect(svc.api_addr).expect("connect");
     idle.write_all(b"GET /bigbluebutton/api/hooks/ping HTTP/1.1\r\nHost: x\r\n\r\n")
         .expect("send");
     let mut first = String::new();
@@ -61,11 +53,7 @@ fn sigterm_with_blackhole_hooks_and_a_backlog_exits_within_the_deadline() {
     assert!(first.starts_with("HTTP/1.1 200"), "{first}");
 
     let start = Instant::now();
-    let status = Command::new("kill")
-        .args(["-TERM", &svc.pid().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
+    signal(svc.pid(), "TERM");
     let exit = svc.wait_exit(STOP_DEADLINE + SLACK);
     let took = start.elapsed();
     let exit = exit.unwrap_or_else(|| panic!("still running {took:?} after SIGTERM"));

@@ -31,11 +31,6 @@ const VC: &str = "https://w3id.org/xapi/virtual-classroom/activity-types/virtual
 const START: &str = "http://activitystrea.ms/start";
 const STOPPED: &str = "https://w3id.org/xapi/virtual-classroom/verbs/stopped";
 
-fn ev(id: &str, attrs: Value, ts: u64) -> String {
-    json!({"data": {"type": "event", "id": id, "attributes": attrs, "event": {"ts": ts}}})
-        .to_string()
-}
-
 fn meeting() -> Value {
     json!({"internal-meeting-id": INT, "external-meeting-id": EXT})
 }
@@ -148,14 +143,14 @@ fn fixture() -> Vec<(String, Option<Value>)> {
             id,
             json!({"name": name, "role": "VIEWER", "presenter": false}),
         );
-        (ev("user-joined", attrs, t(k)), Some(st))
+        (mapped_text("user-joined", attrs, t(k)), Some(st))
     };
     let hand = json!({"extensions": {"https://w3id.org/xapi/virtual-classroom/extensions/emoji": "U+1F590"}});
     let john = |more: Value| user(JOHN, more);
     let mic = |_| media(MICRO, "micro", "John Doe");
     vec![
         (
-            ev(
+            mapped_text(
                 "meeting-created",
                 json!({"meeting": {"internal-meeting-id": INT, "external-meeting-id": EXT,
                     "name": EXT, "is-breakout": false, "duration": 0, "create-time": CREATE_TIME,
@@ -174,9 +169,12 @@ fn fixture() -> Vec<(String, Option<Value>)> {
         ),
         joined(1, JOHN, "John Doe"),
         joined(2, MARY, "Mary Sue"),
-        (ev("user-presenter-assigned", john(json!({})), t(3)), None),
         (
-            ev(
+            mapped_text("user-presenter-assigned", john(json!({})), t(3)),
+            None,
+        ),
+        (
+            mapped_text(
                 "user-audio-voice-enabled",
                 john(json!({"listening-only": false, "sharing-mic": true, "muted": false})),
                 t(4),
@@ -184,7 +182,7 @@ fn fixture() -> Vec<(String, Option<Value>)> {
             Some(johns(START, mic(4), 4, None)),
         ),
         (
-            ev(
+            mapped_text(
                 "user-audio-voice-enabled",
                 user(
                     MARY,
@@ -195,15 +193,15 @@ fn fixture() -> Vec<(String, Option<Value>)> {
             None,
         ),
         (
-            ev("user-audio-muted", john(json!({"muted": true})), t(6)),
+            mapped_text("user-audio-muted", john(json!({"muted": true})), t(6)),
             Some(johns(STOPPED, mic(6), 6, None)),
         ),
         (
-            ev("user-audio-unmuted", john(json!({"muted": false})), t(7)),
+            mapped_text("user-audio-unmuted", john(json!({"muted": false})), t(7)),
             Some(johns(START, mic(7), 7, None)),
         ),
         (
-            ev(
+            mapped_text(
                 "user-audio-voice-disabled",
                 john(json!({"listening-only": false, "sharing-mic": false, "muted": true})),
                 t(8),
@@ -211,7 +209,7 @@ fn fixture() -> Vec<(String, Option<Value>)> {
             Some(johns(STOPPED, mic(8), 8, None)),
         ),
         (
-            ev(
+            mapped_text(
                 "user-cam-broadcast-start",
                 john(json!({"stream": "s1"})),
                 t(9),
@@ -219,7 +217,7 @@ fn fixture() -> Vec<(String, Option<Value>)> {
             Some(johns(START, media(CAMERA, "camera", "John Doe"), 9, None)),
         ),
         (
-            ev(
+            mapped_text(
                 "user-cam-broadcast-end",
                 john(json!({"stream": "s1"})),
                 t(10),
@@ -232,7 +230,7 @@ fn fixture() -> Vec<(String, Option<Value>)> {
             )),
         ),
         (
-            ev("meeting-screenshare-started", john(json!({})), t(11)),
+            mapped_text("meeting-screenshare-started", john(json!({})), t(11)),
             Some(johns(
                 "http://activitystrea.ms/share",
                 media(SCREEN, "screen", "John Doe"),
@@ -241,7 +239,7 @@ fn fixture() -> Vec<(String, Option<Value>)> {
             )),
         ),
         (
-            ev("meeting-screenshare-stopped", john(json!({})), t(12)),
+            mapped_text("meeting-screenshare-stopped", john(json!({})), t(12)),
             Some(johns(
                 "http://activitystrea.ms/unshare",
                 media(SCREEN, "screen", "John Doe"),
@@ -250,7 +248,7 @@ fn fixture() -> Vec<(String, Option<Value>)> {
             )),
         ),
         (
-            ev(
+            mapped_text(
                 "user-raise-hand-changed",
                 john(json!({"raise-hand": true})),
                 t(13),
@@ -266,7 +264,7 @@ fn fixture() -> Vec<(String, Option<Value>)> {
             })),
         ),
         (
-            ev(
+            mapped_text(
                 "user-raise-hand-changed",
                 john(json!({"raise-hand": false})),
                 t(14),
@@ -282,7 +280,7 @@ fn fixture() -> Vec<(String, Option<Value>)> {
             })),
         ),
         (
-            ev(
+            mapped_text(
                 "chat-group-message-sent",
                 json!({"meeting": meeting(), "chat-id": "MAIN-PUBLIC-GROUP-CHAT",
                     "chat-message": {"id": "1698771232706-9idm9pxf", "message": "Public chat test",
@@ -301,7 +299,7 @@ fn fixture() -> Vec<(String, Option<Value>)> {
             })),
         ),
         (
-            ev(
+            mapped_text(
                 "poll-started",
                 json!({"meeting": meeting(), "user": {"internal-user-id": JOHN, "external-user-id": JOHN},
                     "poll": {"id": POLL, "question": "ABCD Poll Test", "answers": [
@@ -316,7 +314,7 @@ fn fixture() -> Vec<(String, Option<Value>)> {
             )),
         ),
         (
-            ev(
+            mapped_text(
                 "poll-responded",
                 json!({"meeting": meeting(), "user": {"internal-user-id": JOHN, "external-user-id": JOHN},
                     "poll": {"id": POLL, "answerIds": [0, 2]}}),
@@ -330,11 +328,11 @@ fn fixture() -> Vec<(String, Option<Value>)> {
             )),
         ),
         (
-            ev("user-emoji-changed", john(json!({"emoji": "smile"})), t(18)),
+            mapped_text("user-emoji-changed", john(json!({"emoji": "smile"})), t(18)),
             None,
         ),
         (
-            ev(
+            mapped_text(
                 "meeting-recording-started",
                 json!({"meeting": meeting()}),
                 t(19),
@@ -342,7 +340,7 @@ fn fixture() -> Vec<(String, Option<Value>)> {
             None,
         ),
         (
-            ev("user-left", john(json!({})), t(20)),
+            mapped_text("user-left", john(json!({})), t(20)),
             Some(statement(Says {
                 actor: "John Doe",
                 verb: "http://activitystrea.ms/leave",
@@ -356,7 +354,7 @@ fn fixture() -> Vec<(String, Option<Value>)> {
         // Mary is still in: the mapping's user-left for her comes first
         // (checked apart: its time is the wall clock's).
         (
-            ev("meeting-ended", json!({"meeting": meeting()}), t(21)),
+            mapped_text("meeting-ended", json!({"meeting": meeting()}), t(21)),
             Some(statement(Says {
                 actor: "Ms. Smith",
                 verb: "http://adlnet.gov/expapi/verbs/terminated",
@@ -392,7 +390,7 @@ fn a_meeting_gives_the_reference_s_statements_in_order() {
     let before = jiff::Timestamp::now();
     let fixture = fixture();
     for (event, _) in &fixture {
-        redis.publish("from-akka-apps-redis-channel", event);
+        redis.publish(AKKA_CHANNEL, event);
     }
     let mut sent = 0;
     for (event, expected) in &fixture {
@@ -450,7 +448,7 @@ fn a_meeting_gives_the_reference_s_statements_in_order() {
 /// `meeting-created` of meeting `name` (internal id `int-<name>`), with
 /// `metadata`.
 fn created(name: &str, metadata: Value) -> String {
-    ev(
+    mapped_text(
         "meeting-created",
         json!({"meeting": {"internal-meeting-id": format!("int-{name}"), "external-meeting-id": name,
             "name": name, "duration": 0, "create-time": CREATE_TIME, "metadata": metadata}}),
@@ -460,7 +458,7 @@ fn created(name: &str, metadata: Value) -> String {
 
 /// `user-joined` of `who` in meeting `name`.
 fn joins(name: &str, who: &str) -> String {
-    ev(
+    mapped_text(
         "user-joined",
         json!({"meeting": {"internal-meeting-id": format!("int-{name}"), "external-meeting-id": name},
             "user": {"internal-user-id": who, "external-user-id": who, "name": who}}),
@@ -498,11 +496,8 @@ fn only_xapi_enabled_false_turns_a_meeting_off() {
         ("none", Value::Null),
     ];
     for (name, metadata) in &variants {
-        redis.publish(
-            "from-akka-apps-redis-channel",
-            &created(name, metadata.clone()),
-        );
-        redis.publish("from-akka-apps-redis-channel", &joins(name, "ann"));
+        redis.publish(AKKA_CHANNEL, &created(name, metadata.clone()));
+        redis.publish(AKKA_CHANNEL, &joins(name, "ann"));
     }
     // One queue, in publishing order: the "off" meeting's would come first.
     let got = next_n(&lrs, 2 * (variants.len() - 1));
@@ -523,7 +518,7 @@ fn events_xapi_does_not_report_give_nothing() {
     let redis = Redis::start();
     let lrs = HttpReceiver::start();
     let svc = Service::launch(&redis).xapi(Some(&lrs.url("/"))).start();
-    redis.publish("from-akka-apps-redis-channel", &created("m", json!({})));
+    redis.publish(AKKA_CHANNEL, &created("m", json!({})));
     let m = json!({"internal-meeting-id": "int-m", "external-meeting-id": "m"});
     let u = json!({"internal-user-id": "ann", "external-user-id": "ann"});
     let ignored = [
@@ -540,11 +535,11 @@ fn events_xapi_does_not_report_give_nothing() {
     ];
     for id in ignored {
         redis.publish(
-            "from-akka-apps-redis-channel",
-            &ev(id, json!({"meeting": m, "user": u}), T0),
+            AKKA_CHANNEL,
+            &mapped_text(id, json!({"meeting": m, "user": u}), T0),
         );
     }
-    redis.publish("from-akka-apps-redis-channel", &joins("m", "ann"));
+    redis.publish(AKKA_CHANNEL, &joins("m", "ann"));
     let got = next_n(&lrs, 2);
     let actors: Vec<&str> = got.iter().map(|(_, a)| a.as_str()).collect();
     assert_eq!(actors, ["<unknown>", "ann"], "created, then the join");
@@ -567,8 +562,8 @@ fn waiting_statements_show_in_metrics_and_check_not_in_hooks_list() {
         .env("BBB_WEBHOOKS_XAPI_LRS_PASSWORD", "lrs-pa55word")
         .start();
     let hook = svc.create_hook(&format!("callbackURL={}", enc(&hook_rx.url("/cb"))));
-    redis.publish("from-akka-apps-redis-channel", &created("m", json!({})));
-    redis.publish("from-akka-apps-redis-channel", &joins("m", "ann"));
+    redis.publish(AKKA_CHANNEL, &created("m", json!({})));
+    redis.publish(AKKA_CHANNEL, &joins("m", "ann"));
     let first = next_statement(&lrs);
     assert_eq!(first.target, "/lrs/xAPI/statements");
     // Basic base64("lrs-user:lrs-pa55word").
@@ -601,8 +596,7 @@ fn waiting_statements_show_in_metrics_and_check_not_in_hooks_list() {
         "{list}"
     );
 
-    let (mut cmd, _dir) = command(&svc.env());
-    let out = cmd.arg("check").output().expect("check runs");
+    let out = run_within(&svc.env(), &["check"], WAIT);
     let text = stdout(&out);
     for line in [
         &format!(

@@ -10,19 +10,12 @@ mod support;
 use serde_json::{json, Value};
 use support::*;
 
-const CHANNEL: &str = "from-akka-apps-redis-channel";
-
-fn ev(id: &str, attrs: Value, ts: u64) -> String {
-    json!({"data": {"type": "event", "id": id, "attributes": attrs, "event": {"ts": ts}}})
-        .to_string()
-}
-
 fn meeting() -> Value {
     json!({"internal-meeting-id": "int-m", "external-meeting-id": "m"})
 }
 
 fn created() -> String {
-    ev(
+    mapped_text(
         "meeting-created",
         json!({"meeting": {"internal-meeting-id": "int-m", "external-meeting-id": "m",
             "name": "Room", "duration": 0, "create-time": 1_698_771_157_700_u64, "metadata": {}}}),
@@ -32,7 +25,7 @@ fn created() -> String {
 
 /// `user-joined` of user `n`, named `User n`.
 fn joined(n: u64) -> String {
-    ev(
+    mapped_text(
         "user-joined",
         json!({"meeting": meeting(), "user": {"internal-user-id": format!("u{n}"), "name": format!("User {n}")}}),
         1_000 + n,
@@ -56,9 +49,9 @@ fn actors(n: u64) -> Vec<String> {
 }
 
 fn publish_meeting(redis: &Redis, n: u64) {
-    redis.publish(CHANNEL, &created());
+    redis.publish(AKKA_CHANNEL, &created());
     for i in 1..=n {
-        redis.publish(CHANNEL, &joined(i));
+        redis.publish(AKKA_CHANNEL, &joined(i));
     }
 }
 
@@ -130,13 +123,13 @@ fn a_restart_mid_meeting_keeps_user_names_and_poll_questions() {
     let lrs = HttpReceiver::start();
     let launch = || Service::launch(&redis).xapi(Some(&lrs.url("/")));
     let mut svc = launch().start();
-    redis.publish(CHANNEL, &created());
-    redis.publish(CHANNEL, &joined(1));
+    redis.publish(AKKA_CHANNEL, &created());
+    redis.publish(AKKA_CHANNEL, &joined(1));
     let poll = json!({"id": "poll-1", "question": "Tea or coffee?",
         "answers": [{"id": 0, "key": "Tea"}, {"id": 1, "key": "Coffee"}]});
     redis.publish(
-        CHANNEL,
-        &ev(
+        AKKA_CHANNEL,
+        &mapped_text(
             "poll-started",
             json!({"meeting": meeting(), "user": {"internal-user-id": "u1"}, "poll": poll}),
             2_000,
@@ -148,16 +141,16 @@ fn a_restart_mid_meeting_keeps_user_names_and_poll_questions() {
     let svc = launch().start();
     svc.wait_logged("loaded 1 xAPI meeting, 1 user and 1 poll records (0 skipped)");
     redis.publish(
-        CHANNEL,
-        &ev(
+        AKKA_CHANNEL,
+        &mapped_text(
             "user-cam-broadcast-start",
             json!({"meeting": meeting(), "user": {"internal-user-id": "u1"}}),
             3_000,
         ),
     );
     redis.publish(
-        CHANNEL,
-        &ev(
+        AKKA_CHANNEL,
+        &mapped_text(
             "poll-responded",
             json!({"meeting": meeting(), "user": {"internal-user-id": "u1"},
                 "poll": {"id": "poll-1", "answerIds": [1]}}),
@@ -243,20 +236,22 @@ fn statements_per_second_to_a_local_lrs() {
         let ids = json!({"internal-meeting-id": format!("int-{m}"), "external-meeting-id": format!("m{m}")});
         let mut created = ids.clone();
         created["create-time"] = json!(1_698_771_157_700_u64);
-        let events = std::iter::once(ev("meeting-created", json!({"meeting": created}), 1)).chain(
-            (1..=USERS).map(|u| {
-                let user =
-                    json!({"internal-user-id": format!("u{u}"), "name": format!("User {u}")});
-                ev(
-                    "user-joined",
-                    json!({"meeting": ids, "user": user}),
-                    1_000 + u,
-                )
-            }),
-        );
+        let events = std::iter::once(mapped_text(
+            "meeting-created",
+            json!({"meeting": created}),
+            1,
+        ))
+        .chain((1..=USERS).map(|u| {
+            let user = json!({"internal-user-id": format!("u{u}"), "name": format!("User {u}")});
+            mapped_text(
+                "user-joined",
+                json!({"meeting": ids, "user": user}),
+                1_000 + u,
+            )
+        }));
         for event in events {
             let heard: i64 = redis::cmd("PUBLISH")
-                .arg(CHANNEL)
+                .arg(AKKA_CHANNEL)
                 .arg(event)
                 .query(&mut conn)
                 .expect("PUBLISH");

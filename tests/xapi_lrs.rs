@@ -11,8 +11,6 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 use support::*;
 
-const CHANNEL: &str = "from-akka-apps-redis-channel";
-
 /// `meeting-created` of meeting `name` (internal id `int-<name>`) at
 /// `create_time`, with `metadata`.
 fn created_at(name: &str, create_time: u64, metadata: Value) -> String {
@@ -52,11 +50,11 @@ fn a_payload_made_with_openssl_names_the_meeting_s_lrs() {
     ] {
         let payload = openssl_payload(&plain, SECRET);
         redis.publish(
-            CHANNEL,
+            AKKA_CHANNEL,
             &created(name, json!({"secret-lrs-payload": payload})),
         );
     }
-    redis.publish(CHANNEL, &created("plain", json!({})));
+    redis.publish(AKKA_CHANNEL, &created("plain", json!({})));
     let mut at_tenant = BTreeMap::new();
     for _ in 0..2 {
         let r = next_statement(&tenant);
@@ -125,13 +123,13 @@ fn a_payload_that_does_not_open_silences_its_meeting_and_says_so_once() {
         ("no-credentials", &no_credentials),
     ] {
         let meta = json!({"secret-lrs-payload": payload});
-        redis.publish(CHANNEL, &created(name, meta.clone()));
-        redis.publish(CHANNEL, &join(name, "ann"));
+        redis.publish(AKKA_CHANNEL, &created(name, meta.clone()));
+        redis.publish(AKKA_CHANNEL, &join(name, "ann"));
         // BBB sends meeting-created once; a second one is logged no more.
-        redis.publish(CHANNEL, &created(name, meta));
+        redis.publish(AKKA_CHANNEL, &created(name, meta));
     }
     // The fence: a meeting without payload, after them in the one queue.
-    redis.publish(CHANNEL, &created("fine", json!({})));
+    redis.publish(AKKA_CHANNEL, &created("fine", json!({})));
     let r = next_statement(&lrs);
     assert_eq!(
         r.statement()["object"]["id"],
@@ -206,7 +204,7 @@ fn the_statements_url_is_derived_as_the_reference_derives_it() {
         let plain = json!({"lrs_endpoint": format!("http://127.0.0.1:{}{path}", lrs.port), "lrs_token": format!("case-{i}")});
         let payload = openssl_payload(&plain.to_string(), SECRET);
         redis.publish(
-            CHANNEL,
+            AKKA_CHANNEL,
             &created(&format!("m{i}"), json!({"secret-lrs-payload": payload})),
         );
     }
@@ -240,7 +238,7 @@ fn the_registration_is_dated_in_the_server_s_time_zone() {
         assert!(svc.logged(&format!(
             "xAPI registrations are dated in the time zone {tz}"
         )));
-        redis.publish(CHANNEL, &created_at("ext-tz", create_time, json!({})));
+        redis.publish(AKKA_CHANNEL, &created_at("ext-tz", create_time, json!({})));
         let s = next_statement(&lrs).statement();
         assert_eq!(
             s["timestamp"], "2023-10-31T01:00:00.000Z",

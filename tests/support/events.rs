@@ -1,14 +1,17 @@
 //! Messages the tests publish on Redis, and what the callbacks carry back.
 
+use serde_json::{json, Value};
+
 use super::{Received, Redis};
+
+/// The channel akka-apps publishes BBB's messages on (and where the tests
+/// publish events, raw or already mapped).
+pub const AKKA_CHANNEL: &str = "from-akka-apps-redis-channel";
 
 /// Publishes already-mapped `user-joined` events numbered by `range`.
 pub fn publish_n(redis: &Redis, range: std::ops::Range<u64>) {
     for n in range {
-        redis.publish(
-            "from-akka-apps-redis-channel",
-            &mapped_event("user-joined", "i", "e", n),
-        );
+        redis.publish(AKKA_CHANNEL, &mapped_event("user-joined", "i", "e", n));
     }
 }
 
@@ -20,32 +23,39 @@ pub fn numbers(r: &Received) -> Vec<u64> {
         .collect()
 }
 
+/// An event in the mapped format (as the service's mapping gives it out,
+/// and as the xAPI side takes it in): id `id`, `attributes`, stamped `ts`.
+pub fn mapped(id: &str, attributes: Value, ts: u64) -> Value {
+    json!({"data": {"type": "event", "id": id, "attributes": attributes, "event": {"ts": ts}}})
+}
+
+/// [`mapped`] as the text to publish.
+pub fn mapped_text(id: &str, attributes: Value, ts: u64) -> String {
+    mapped(id, attributes, ts).to_string()
+}
+
 /// A mapped-format event for meeting `internal`/`external` with id `id`.
 pub fn mapped_event(id: &str, internal: &str, external: &str, n: u64) -> String {
-    serde_json::json!({
-        "data": {
-            "type": "event",
-            "id": id,
-            "attributes": {
-                "meeting": {"internal-meeting-id": internal, "external-meeting-id": external},
-                "n": n
-            },
-            "event": {"ts": 1}
-        }
-    })
-    .to_string()
+    mapped_text(
+        id,
+        json!({
+            "meeting": {"internal-meeting-id": internal, "external-meeting-id": external},
+            "n": n
+        }),
+        1,
+    )
 }
 
 /// A draft-API test event (as `bbb-webhooks test-event` publishes on
 /// `bigbluebutton:events`) of meeting `meeting` carrying `data`.
 pub fn test_event(meeting: &str, data: &str) -> String {
-    serde_json::json!({"data": data, "meetingID": meeting, "event": "TestEvent"}).to_string()
+    json!({"data": data, "meetingID": meeting, "event": "TestEvent"}).to_string()
 }
 
 /// The raw akka-apps message of meeting `internal` (external ID `external`)
 /// being created, as BBB publishes it on `from-akka-apps-redis-channel`.
 pub fn meeting_created(internal: &str, external: &str) -> String {
-    serde_json::json!({
+    json!({
         "envelope": {"name": "MeetingCreatedEvtMsg", "routing": {}, "timestamp": 1},
         "core": {
             "header": {"name": "MeetingCreatedEvtMsg"},

@@ -16,6 +16,10 @@ pub const USER_MAPS: &str = "bigbluebutton:webhooks:proc:userMaps";
 /// The prefix of a user mapping record (`USER_MAP:id`, a hash).
 pub const USER_MAP: &str = "bigbluebutton:webhooks:proc:userMap";
 
+/// The hash of queued event payloads, by event id: each stored once,
+/// however many hooks' journals hold it.
+pub const EVENTS: &str = "bigbluebutton:webhooks:out:events";
+
 /// The hash of hook `id`.
 pub fn hook_key(id: &str) -> String {
     format!("bigbluebutton:webhooks:out:hook:{id}")

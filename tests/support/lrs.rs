@@ -2,7 +2,7 @@
 //! ([`Launch::xapi`]), a statement as the LRS (an [`HttpReceiver`])
 //! received it, UUID v5 computed apart from the crate (RFC 4122: SHA-1 over
 //! the namespace's bytes and the name), the `openssl enc` command line that
-//! makes a meeting's `secret-lrs-payload`, and the xAPI keys in Redis.
+//! makes a meeting's `secret-lrs-payload`, and the LRS queues in Redis.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -16,8 +16,6 @@ use super::{HttpReceiver, Launch, Received, Redis};
 pub const NAMESPACE: &str = "22946e5b-1860-4436-a025-cb133ca4c1d3";
 /// The prefix of an LRS's list of undelivered statements.
 pub const XAPI_QUEUE: &str = "bigbluebutton:webhooks:xapi:queue:";
-/// The hash of the LRS destinations with statements queued.
-pub const XAPI_DESTINATIONS: &str = "bigbluebutton:webhooks:xapi:destinations";
 
 impl Launch {
     /// xAPI on, in [`NAMESPACE`], with `lrs` as the configured LRS (none:

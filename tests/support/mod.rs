@@ -6,8 +6,8 @@
 //! - [`receiver`]: an HTTP receiver on port 0 that records callbacks and
 //!   answers as told;
 //! - [`service`]: the service binary running, ready when it says so;
-//! - [`process`]: the binary as a bare process (run to completion, SIGTERM,
-//!   `/proc` figures);
+//! - [`process`]: the binary as a bare process (run to completion within a
+//!   deadline, SIGTERM and other signals, `/proc` figures);
 //! - [`api`]: plain HTTP requests and signed API URLs;
 //! - [`events`]: messages to publish, and what callbacks carry back;
 //! - [`layout`]: the Redis keys the service keeps;

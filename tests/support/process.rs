@@ -1,9 +1,12 @@
 //! The service binary as a process, for tests that run it themselves (to
-//! completion, or to see it fail): a clean environment, an empty config
-//! file, the settings every test gives it, SIGTERM, and `/proc` figures.
+//! completion within a deadline, or to see it fail): a clean environment,
+//! an empty config file, the settings every test gives it, SIGTERM, and
+//! `/proc` figures.
 
+use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Output};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::{free_port, Redis, DOMAIN, SECRET, WAIT};
@@ -63,6 +66,53 @@ pub fn command(env: &[(String, String)]) -> (Command, TempDir) {
         cmd.env(k, v);
     }
     (cmd, TempDir(dir))
+}
+
+/// Runs `bbb-webhooks --config <empty file> ARGS` with `env` (see
+/// [`command`]) until it exits, as [`Command::output`] does: stdin closed,
+/// stdout and stderr captured. A run still going after `within` is killed
+/// and fails the test with what it printed so far, so a binary that starts
+/// serving instead of exiting cannot hang the test.
+pub fn run_within(env: &[(String, String)], args: &[&str], within: Duration) -> Output {
+    let (mut cmd, _dir) = command(env);
+    let mut child = cmd
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    // Drained as it runs, so a full pipe never blocks the process.
+    let out = drain(child.stdout.take().expect("stdout piped"));
+    let err = drain(child.stderr.take().expect("stderr piped"));
+    let status = exit_within(&mut child, within);
+    let output = |status| Output {
+        status,
+        stdout: out.join().expect("stdout reader"),
+        stderr: err.join().expect("stderr reader"),
+    };
+    match status {
+        Some(status) => output(status),
+        None => {
+            let killed = child.wait().expect("the killed process is reaped");
+            let o = output(killed);
+            panic!(
+                "bbb-webhooks {args:?} still ran after {within:?} and was killed\n\
+                 stdout: {}\nstderr: {}",
+                stdout(&o),
+                stderr(&o)
+            )
+        }
+    }
+}
+
+/// Reads `pipe` to its end on a thread of its own.
+fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = pipe.read_to_end(&mut buf);
+        buf
+    })
 }
 
 /// What a finished command printed on stdout, as text.

@@ -264,8 +264,9 @@ impl Redis {
 }
 
 /// `HSET key field value ..`: a record written as another writer (the
-/// reference, an earlier version) would leave it.
-pub fn hset(conn: &mut redis::Connection, key: &str, fields: &[(&str, &str)]) {
+/// reference, an earlier version) would leave it. Values are text (`&str`)
+/// or bytes (`&[u8]`, not UTF-8 if need be).
+pub fn hset<V: redis::ToRedisArgs>(conn: &mut redis::Connection, key: &str, fields: &[(&str, V)]) {
     redis::cmd("HSET")
         .arg(key)
         .arg(fields)

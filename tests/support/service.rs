@@ -185,7 +185,9 @@ pub struct Service {
     child: Child,
     /// `http://127.0.0.1:PORT/bigbluebutton/api`
     pub api: String,
+    /// Where the API listens, for raw connections to it.
     pub api_addr: SocketAddr,
+    api_path: String,
     /// The metrics endpoint, when it is on at an address known here.
     pub metrics_addr: Option<SocketAddr>,
     /// Every line the service logged so far.
@@ -244,6 +246,7 @@ impl Service {
             child,
             api: format!("http://{api_addr}{api_path}"),
             api_addr,
+            api_path: api_path.to_owned(),
             metrics_addr,
             log,
             log_reader: Some(log_reader),
@@ -345,6 +348,12 @@ impl Service {
     /// included: what an admin command needs to talk to it.
     pub fn env(&self) -> Vec<(String, String)> {
         self.env.clone()
+    }
+
+    /// The API's path, `/bigbluebutton/api` unless the test set
+    /// `BBB_WEBHOOKS_API_PATH`: what a raw request line starts with.
+    pub fn api_path(&self) -> &str {
+        &self.api_path
     }
 
     /// `http://ADDR/metrics`; panics when the endpoint is off.

@@ -91,7 +91,7 @@ fn records_are_written_in_the_reference_format() {
     ingest(
         &mut conn,
         &mut state,
-        &ev("meeting-ended", json!({"meeting": mtg()}), 9),
+        &mapped("meeting-ended", json!({"meeting": mtg()}), 9),
         NOW + 5,
     );
     assert_eq!(

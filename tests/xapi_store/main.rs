@@ -22,11 +22,11 @@ const NOW: u64 = 1_700_000_000_000;
 const TTL: u64 = 7 * 24 * 3600 * 1000;
 const SECRET: &str = "bab3fd92bcd7d464";
 
-use support::{dbsize, hset, sadd, Redis};
+use support::{dbsize, hset, mapped, sadd, Redis, NAMESPACE};
 
 fn settings() -> XapiSettings {
     XapiSettings {
-        namespace: Namespace::parse("22946e5b-1860-4436-a025-cb133ca4c1d3").expect("a namespace"),
+        namespace: Namespace::parse(NAMESPACE).expect("a namespace"),
         domain: "myserver.com".into(),
         secret: Secret::new(SECRET),
         lrs: LrsDefaults {
@@ -37,16 +37,12 @@ fn settings() -> XapiSettings {
     }
 }
 
-fn ev(id: &str, attrs: Value, ts: u64) -> Value {
-    json!({"data": {"type": "event", "id": id, "attributes": attrs, "event": {"ts": ts}}})
-}
-
 fn mtg() -> Value {
     json!({"internal-meeting-id": "int-1", "external-meeting-id": "ext-1"})
 }
 
 fn created(metadata: Value) -> Value {
-    ev(
+    mapped(
         "meeting-created",
         json!({"meeting": {"internal-meeting-id": "int-1", "external-meeting-id": "ext-1",
         "name": "Room", "duration": 90, "create-time": 1698771157700_u64, "metadata": metadata}}),
@@ -55,7 +51,7 @@ fn created(metadata: Value) -> Value {
 }
 
 fn joined(user: &str, name: Value) -> Value {
-    ev(
+    mapped(
         "user-joined",
         json!({"meeting": mtg(), "user": {"internal-user-id": user, "name": name}}),
         2,
@@ -63,7 +59,7 @@ fn joined(user: &str, name: Value) -> Value {
 }
 
 fn poll_started() -> Value {
-    ev(
+    mapped(
         "poll-started",
         json!({"meeting": mtg(), "user": {"internal-user-id": "w_1"},
         "poll": {"id": "poll-1", "question": "ABCD Poll Test", "answers": [{"id": 0, "key": "A"}, {"id": 1, "key": "B"}]}}),

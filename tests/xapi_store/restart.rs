@@ -42,22 +42,22 @@ fn a_restart_mid_meeting_keeps_names_polls_and_the_destination() {
     );
     // The same statements with the loaded state as with the one kept in memory.
     let later = [
-        ev(
+        mapped(
             "user-cam-broadcast-start",
             json!({"meeting": mtg(), "user": {"internal-user-id": "w_1"}}),
             4,
         ),
-        ev(
+        mapped(
             "user-cam-broadcast-start",
             json!({"meeting": mtg(), "user": {"internal-user-id": "w_2"}}),
             4,
         ),
-        ev(
+        mapped(
             "poll-responded",
             json!({"meeting": mtg(), "user": {"internal-user-id": "w_1"}, "poll": {"id": "poll-1", "answerIds": [1]}}),
             5,
         ),
-        ev("meeting-ended", json!({"meeting": mtg()}), 6),
+        mapped("meeting-ended", json!({"meeting": mtg()}), 6),
     ];
     for e in &later {
         let (kept, reloaded) = (
@@ -139,7 +139,7 @@ fn records_written_by_the_reference_load_and_expire() {
         Some(1698771157700),
         "the creation time stands in for activity"
     );
-    let responded = ev(
+    let responded = mapped(
         "poll-responded",
         json!({"meeting": mtg(), "user": {"internal-user-id": "w_1"}, "poll": {"id": "poll-1", "answerIds": [0]}}),
         5,
@@ -182,7 +182,7 @@ fn an_ended_meeting_leaves_redis_after_the_retention() {
     ingest(&mut conn, &mut state, &created(json!({})), NOW);
     ingest(&mut conn, &mut state, &joined("w_1", json!("Ann")), NOW);
     ingest(&mut conn, &mut state, &poll_started(), NOW);
-    let other = ev(
+    let other = mapped(
         "meeting-created",
         json!({"meeting": {"internal-meeting-id": "int-2", "external-meeting-id": "ext-2", "create-time": 1}}),
         1,
@@ -191,7 +191,7 @@ fn an_ended_meeting_leaves_redis_after_the_retention() {
     ingest(
         &mut conn,
         &mut state,
-        &ev("meeting-ended", json!({"meeting": mtg()}), 9),
+        &mapped("meeting-ended", json!({"meeting": mtg()}), 9),
         NOW + 1,
     );
     assert_eq!(dbsize(&mut conn), 3 + 4, "three sets, four hashes");
